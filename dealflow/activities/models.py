@@ -1,0 +1,124 @@
+"""Activities (follow-ups): calls, meetings, tasks, e-mails and notes, with their reminders."""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dealflow.core.models import Versioned
+from dealflow.core.validators import validate_not_blank
+
+
+class ActivityType(models.TextChoices):
+    CALL = "call", _("Call")
+    MEETING = "meeting", _("Meeting")
+    TASK = "task", _("Task")
+    EMAIL = "email", _("E-mail")
+    NOTE = "note", _("Note")
+
+
+class Activity(Versioned):
+    kind = models.CharField(_("type"), max_length=10, choices=ActivityType.choices, default=ActivityType.TASK)
+    subject = models.CharField(_("subject"), max_length=200, validators=[validate_not_blank])
+    text = models.TextField(_("text"), blank=True, max_length=20000)
+    starts_at = models.DateTimeField(_("due"), null=True, blank=True)
+    ends_at = models.DateTimeField(_("ends"), null=True, blank=True)
+    duration = models.PositiveIntegerField(_("duration (minutes)"), null=True, blank=True)
+    done = models.BooleanField(_("done"), default=False)
+    done_at = models.DateTimeField(_("done at"), null=True, blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="activities", verbose_name=_("owner")
+    )
+    company = models.ForeignKey(
+        "relations.Company",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("company"),
+    )
+    person = models.ForeignKey(
+        "relations.Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("person"),
+    )
+    sale = models.ForeignKey(
+        "sales.Sale", on_delete=models.CASCADE, null=True, blank=True, related_name="activities", verbose_name=_("sale")
+    )
+    project = models.ForeignKey(
+        "relations.Project",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="activities",
+        verbose_name=_("project"),
+    )
+    guide_step = models.ForeignKey(
+        "sales.GuideStep", on_delete=models.SET_NULL, null=True, blank=True, related_name="activities"
+    )
+    remind_minutes_before = models.PositiveIntegerField(_("reminder (minutes before)"), null=True, blank=True)
+    reminded_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_at", "id"]
+        verbose_name = _("activity")
+        verbose_name_plural = _("activities")
+        indexes = [
+            # "Next activity" and "overdue" are the earliest open activity per sale / company.
+            models.Index(fields=["sale", "done", "starts_at"]),
+            models.Index(fields=["company", "done", "starts_at"]),
+            models.Index(fields=["owner", "done", "starts_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.subject
+
+    def get_absolute_url(self) -> str:
+        return reverse("activities:activity_detail", args=[self.pk])
+
+    @property
+    def is_overdue(self) -> bool:
+        return not self.done and self.starts_at is not None and self.starts_at < timezone.now()
+
+
+class Notification(models.Model):
+    """An in-app notice, e.g. a reminder that an activity is due."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
+    activity = models.ForeignKey(Activity, on_delete=models.CASCADE, null=True, blank=True, related_name="+")
+    message = models.CharField(max_length=300)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "read_at"])]
+
+    def __str__(self) -> str:
+        return self.message
+
+
+class CalendarFeed(models.Model):
+    """The secret address of a user's iCalendar feed; revoking it makes a new one."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="calendar_feed")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+
+    def __str__(self) -> str:
+        return f"feed of {self.user_id}"
+
+    @staticmethod
+    def new_token() -> str:
+        return secrets.token_urlsafe(32)

@@ -1,0 +1,73 @@
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.http import Http404
+from django.utils import timezone
+
+from dealflow.activities import selectors
+from dealflow.activities.tests.factories import ActivityFactory
+from dealflow.relations.tests.factories import CompanyFactory
+from dealflow.sales.tests.factories import SaleFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def at(days: float = 0, hours: float = 0) -> dt.datetime:
+    return timezone.now() + dt.timedelta(days=days, hours=hours)
+
+
+def test_list_is_scoped_by_owner_and_linked_records(salesperson: Any, teammate: Any, outsider: Any) -> None:
+    mine = ActivityFactory(owner=salesperson)
+    team = ActivityFactory(owner=teammate)
+    ActivityFactory(owner=outsider)
+    # Owned by a teammate but about a company of another team: not visible.
+    ActivityFactory(owner=teammate, company=CompanyFactory(owner=outsider))
+    assert set(selectors.activity_list(user=salesperson)) == {mine, team}
+    with pytest.raises(Http404):
+        selectors.activity_get_for_user(outsider, mine.pk)
+
+
+def test_list_filters(salesperson: Any) -> None:
+    late = ActivityFactory(owner=salesperson, subject="Late call", starts_at=at(hours=-3))
+    later = ActivityFactory(owner=salesperson, subject="Meeting", starts_at=at(days=2))
+    done = ActivityFactory(owner=salesperson, subject="Done call", starts_at=at(days=-1), done=True)
+    assert list(selectors.activity_list(user=salesperson, status="overdue")) == [late]
+    assert list(selectors.activity_list(user=salesperson, status="open")) == [late, later]
+    assert list(selectors.activity_list(user=salesperson, status="done")) == [done]
+    assert set(selectors.activity_list(user=salesperson, q="call")) == {late, done}
+    today = timezone.localdate()
+    assert list(selectors.activity_list(user=salesperson, date_from=today + dt.timedelta(days=1))) == [later]
+    assert list(selectors.activity_list(user=salesperson, sort="-due"))[0] == later
+
+
+def test_agenda_has_overdue_on_top_and_sale_dates(salesperson: Any) -> None:
+    today = timezone.localdate()
+    overdue = ActivityFactory(owner=salesperson, subject="Overdue", starts_at=at(days=-2))
+    ActivityFactory(owner=salesperson, subject="Old done", starts_at=at(days=-2), done=True)
+    noon = timezone.make_aware(dt.datetime.combine(today + dt.timedelta(days=1), dt.time(12)))
+    tomorrow = ActivityFactory(owner=salesperson, subject="Tomorrow", starts_at=noon)
+    closing = SaleFactory(owner=salesperson, sale_date=today + dt.timedelta(days=1))
+    late_sale = SaleFactory(owner=salesperson, sale_date=today - dt.timedelta(days=3))
+    week = selectors.my_agenda(user=salesperson, day=today + dt.timedelta(days=1), view="week")
+    assert week.overdue == [overdue]
+    assert week.overdue_sales == [late_sale]
+    assert len(week.days) == 7
+    day = next(d for d in week.days if d.day == today + dt.timedelta(days=1))
+    assert day.activities == [tomorrow] and day.sales == [closing]
+    one = selectors.my_agenda(user=salesperson, day=today + dt.timedelta(days=1))
+    assert one.view == "day" and len(one.days) == 1 and one.days[0].activities == [tomorrow]
+
+
+def test_manager_sees_a_team_members_agenda_others_get_404(
+    salesperson: Any, teammate: Any, manager: Any, outsider: Any
+) -> None:
+    ActivityFactory(owner=salesperson, subject="Anna's", starts_at=at(days=-1))
+    agenda = selectors.my_agenda(user=manager, for_user=salesperson.pk)
+    assert agenda.owner == salesperson and [a.subject for a in agenda.overdue] == ["Anna's"]
+    with pytest.raises(Http404):
+        selectors.my_agenda(user=teammate, for_user=salesperson.pk)
+    with pytest.raises(Http404):
+        selectors.my_agenda(user=manager, for_user=outsider.pk)

@@ -1,0 +1,188 @@
+"""Activity screens: the list, create (from a card, the agenda or the shortcut), edit, done and
+undone, delete. Views validate, call one service or selector, render."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from dealflow.audit.services import history_for
+from dealflow.core.forms import run_service
+from dealflow.core.types import AuthedRequest
+from dealflow.core.views import list_context
+from dealflow.insights import export_lists, exports
+from dealflow.sales import selectors as sales_selectors
+
+from . import selectors, services
+from .forms import ActivityForm
+from .models import ActivityType
+
+
+def int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def date_or_none(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _next_url(request: AuthedRequest) -> str | None:
+    target = request.POST.get("next") or request.GET.get("next")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return None
+
+
+@login_required
+def activity_list(request: AuthedRequest) -> HttpResponse:
+    sort = request.GET.get("sort", "due")
+    sort = sort if sort in selectors.ACTIVITY_SORTS else "due"
+    status = request.GET.get("status", "open")
+    status = status if status in selectors.ACTIVITY_STATUSES else ""
+    kind = request.GET.get("kind", "")
+    kind = kind if kind in ActivityType.values else ""
+    qs = selectors.activity_list(
+        user=request.user,
+        q=request.GET.get("q", "").strip()[:200],
+        status=status,
+        sort=sort,
+        kind=kind,
+        owner=int_or_none(request.GET.get("owner")),
+        sale=int_or_none(request.GET.get("sale")),
+        company=int_or_none(request.GET.get("company")),
+        date_from=date_or_none(request.GET.get("from")),
+        date_to=date_or_none(request.GET.get("to")),
+    )
+    fmt = exports.wanted_format(request)
+    if fmt:
+        return exports.export(fmt, export_lists.activity_rows(qs), "activities", _("Activities"))  # type: ignore[return-value]
+    context = list_context(
+        request,
+        qs,
+        sort,
+        exports=exports.export_links(request),
+        status=status,
+        kind=kind,
+        kinds=ActivityType.choices,
+        statuses=[("open", _("Open")), ("overdue", _("Overdue")), ("done", _("Done"))],
+        now=timezone.now(),
+    )
+    if request.htmx and request.htmx.target == "list-results":
+        return render(request, "activities/activity_list.html#results", context)
+    return render(request, "activities/activity_list.html", context)
+
+
+def _prefill(request: AuthedRequest) -> dict[str, Any]:
+    """?sale=, ?company=, ?person=, ?project= (only what the user may see) and ?date= from the agenda."""
+    initial: dict[str, Any] = {}
+    for name, obj in sales_selectors.linked_records(
+        request.user, request.GET, ("sale", "project", "person", "company")
+    ):
+        initial[name] = obj.pk
+        if name != "company" and getattr(obj, "company_id", None):
+            initial.setdefault("company", obj.company_id)
+        if name == "sale" and getattr(obj, "person_id", None):
+            initial.setdefault("person", obj.person_id)
+    day = date_or_none(request.GET.get("date"))
+    start = timezone.localtime().replace(minute=0, second=0, microsecond=0) + dt.timedelta(hours=1)
+    if day is not None:
+        start = start.replace(year=day.year, month=day.month, day=day.day)
+    initial["starts_at"] = start
+    kind = request.GET.get("kind")
+    if kind in ActivityType.values:
+        initial["kind"] = kind
+    return initial
+
+
+def _form_page(request: AuthedRequest, form: ActivityForm, save: Any, activity: Any = None) -> HttpResponse:
+    if request.method == "POST" and form.is_valid():
+        saved = run_service(form, lambda: save(form))
+        if saved is not None:
+            messages.success(request, _("Activity “%(subject)s” was saved.") % {"subject": saved.subject})
+            return redirect(_next_url(request) or saved.get_absolute_url())
+    return render(
+        request,
+        "activities/activity_form.html",
+        {
+            "form": form,
+            "object": activity,
+            "links": form.links(),
+            "next": _next_url(request) or "",
+            "history": history_for(activity) if activity is not None else [],
+        },
+    )
+
+
+@login_required
+def activity_create(request: AuthedRequest) -> HttpResponse:
+    form = ActivityForm(request.POST or None, initial=_prefill(request), user=request.user)
+    return _form_page(request, form, lambda f: services.activity_create(actor=request.user, data=f.service_data()))
+
+
+@login_required
+def activity_detail(request: AuthedRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_get_for_user(request.user, pk)
+    form = ActivityForm(request.POST or None, instance=activity, user=request.user)
+    return _form_page(
+        request,
+        form,
+        lambda f: services.activity_update(
+            actor=request.user,
+            activity=activity,
+            data=f.service_data(),
+            expected_version=f.cleaned_data.get("version"),
+        ),
+        activity,
+    )
+
+
+@login_required
+@require_POST
+def activity_done(request: AuthedRequest, pk: int) -> HttpResponse:
+    """Done or undone (done=0). For htmx the activity's row comes back in the shape it was in."""
+    activity = selectors.activity_get_for_user(request.user, pk)
+    activity = services.activity_set_done(actor=request.user, activity=activity, done=request.POST.get("done") != "0")
+    if request.htmx:
+        shape = request.POST.get("shape", "row")
+        template = "activities/_item.html" if shape == "item" else "activities/activity_list.html#row"
+        return render(request, template, {"a": activity, "now": timezone.now()})
+    messages.success(request, _("Marked done.") if activity.done else _("Marked not done."))
+    return redirect(_next_url(request) or "activities:activity_list")
+
+
+@login_required
+def activity_delete(request: AuthedRequest, pk: int) -> HttpResponse:
+    activity = selectors.activity_get_for_user(request.user, pk)
+    if request.method == "POST":
+        services.activity_delete(actor=request.user, activity=activity)
+        messages.success(request, _("Activity “%(subject)s” was deleted.") % {"subject": activity.subject})
+        return redirect(_next_url(request) or "activities:activity_list")
+    return render(request, "activities/activity_delete.html", {"object": activity, "next": _next_url(request) or ""})
+
+
+@login_required
+@require_POST
+def plan_follow_ups(request: AuthedRequest, sale_pk: int) -> HttpResponse:
+    """The sale card's "Plan follow-ups": the sales guide's follow-ups for the current phase."""
+    sale = sales_selectors.sale_get_for_user(request.user, sale_pk)
+    created = services.activities_from_guide(actor=request.user, sale=sale)
+    if created:
+        messages.success(request, _("%(count)s follow-ups were planned.") % {"count": len(created)})
+    else:
+        messages.info(request, _("The follow-ups of this phase are already planned."))
+    return redirect(_next_url(request) or sale.get_absolute_url() + "#activities")

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import HttpRequest
+
+
+def paginate(
+    request: HttpRequest, qs: QuerySet, per_page: int | None = None, paginator_class: type[Paginator] = Paginator
+) -> Page:
+    paginator = paginator_class(qs, per_page or settings.PAGE_SIZE)
+    return paginator.get_page(request.GET.get("page"))
+
+
+def querystring_without(request: HttpRequest, *keys: str) -> str:
+    params = request.GET.copy()
+    for key in keys:
+        params.pop(key, None)
+    return params.urlencode()
+
+
+def list_context(
+    request: HttpRequest, qs: QuerySet, sort: str, paginator_class: type[Paginator] = Paginator, **extra: Any
+) -> dict[str, Any]:
+    page = paginate(request, qs, paginator_class=paginator_class)
+    return {
+        "page": page,
+        "q": request.GET.get("q", ""),
+        "sort": sort,
+        "archived": request.GET.get("archived") == "1",
+        "base_qs": querystring_without(request, "page"),
+        "sort_qs": querystring_without(request, "page", "sort"),
+        **extra,
+    }

@@ -1,0 +1,429 @@
+"""The sales funnel: pipelines and phases, reasons, sales, phase records, stakeholders, guides."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dealflow.core.models import TimeStamped, Versioned
+from dealflow.core.validators import validate_not_blank
+
+MONEY: dict[str, Any] = {"max_digits": 14, "decimal_places": 2}
+NON_NEGATIVE = [MinValueValidator(Decimal("0"))]
+
+
+class Pipeline(TimeStamped):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_not_blank])
+    order = models.PositiveIntegerField(_("order"), default=0)
+    days_to_stall = models.PositiveIntegerField(
+        _("days to stall"), null=True, blank=True, help_text=_("A sale idle this long in one phase is flagged.")
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("sale type (pipeline)")
+        verbose_name_plural = _("sale types (pipelines)")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def initial_phase(self) -> Phase | None:
+        return self.phases.filter(kind=Phase.Kind.INITIAL, is_active=True).first()
+
+    def closing_phase(self) -> Phase | None:
+        return self.phases.filter(kind=Phase.Kind.CLOSING, is_active=True).first()
+
+
+class Phase(TimeStamped):
+    class Kind(models.TextChoices):
+        INITIAL = "initial", _("Initial")
+        REGULAR = "regular", _("Regular")
+        CLOSING = "closing", _("Closing")
+
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.CASCADE, related_name="phases", verbose_name=_("sale type (pipeline)")
+    )
+    code = models.SlugField(_("code"), max_length=30)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_not_blank])
+    order = models.PositiveIntegerField(_("order"), default=0)
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.REGULAR)
+    probability = models.PositiveSmallIntegerField(
+        _("default probability"), default=0, validators=[MaxValueValidator(100)]
+    )
+    days_to_stall = models.PositiveIntegerField(_("days to stall"), null=True, blank=True)
+    # Exit rules of the sales guide: fields that must be filled, and whether every
+    # suggested follow-up of the phase must be ticked off, before a sale may leave.
+    exit_required_fields = models.JSONField(_("required fields to leave"), default=list, blank=True)
+    exit_requires_guide_done = models.BooleanField(_("all follow-ups done to leave"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["pipeline", "order", "id"]
+        verbose_name = _("lead phase")
+        verbose_name_plural = _("lead phases")
+        constraints = [models.UniqueConstraint(fields=["pipeline", "code"], name="phase_code_unique_per_pipeline")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_closing(self) -> bool:
+        return self.kind == self.Kind.CLOSING
+
+    def stall_days(self) -> int | None:
+        return self.days_to_stall or self.pipeline.days_to_stall
+
+
+class Outcome(models.TextChoices):
+    WON = "won", _("Won")
+    LOST = "lost", _("Lost")
+    EITHER = "either", _("Won or lost")
+
+
+class CloseReason(TimeStamped):
+    code = models.SlugField(_("code"), max_length=30, unique=True)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_not_blank])
+    outcome = models.CharField(_("outcome"), max_length=8, choices=Outcome.choices, default=Outcome.EITHER)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("close reason")
+        verbose_name_plural = _("close reasons")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def fits(self, outcome: str) -> bool:
+        return self.outcome in (Outcome.EITHER, outcome)
+
+
+class StallReason(TimeStamped):
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=[validate_not_blank])
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("stall reason")
+        verbose_name_plural = _("stall reasons")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Competitor(TimeStamped):
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=[validate_not_blank])
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["order", "name"]
+        verbose_name = _("competitor")
+        verbose_name_plural = _("competitors")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SaleStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    SOLD = "sold", _("Sold")
+    LOST = "lost", _("Lost")
+    STALLED = "stalled", _("Stalled")
+
+
+class RecurringInterval(models.TextChoices):
+    MONTH = "month", _("per month")
+    QUARTER = "quarter", _("per quarter")
+    YEAR = "year", _("per year")
+
+
+class Sale(Versioned):
+    title = models.CharField(_("title"), max_length=200, validators=[validate_not_blank])
+    company = models.ForeignKey(
+        "relations.Company",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sales",
+        verbose_name=_("company"),
+    )
+    person = models.ForeignKey(
+        "relations.Person",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sales",
+        verbose_name=_("person"),
+    )
+    project = models.ForeignKey(
+        "relations.Project",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="sales",
+        verbose_name=_("project"),
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="sales", verbose_name=_("owner")
+    )
+    pipeline = models.ForeignKey(
+        Pipeline, on_delete=models.PROTECT, related_name="sales", verbose_name=_("sale type (pipeline)")
+    )
+    phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="sales", verbose_name=_("lead phase"))
+    phase_entered_at = models.DateTimeField(_("in phase since"), default=timezone.now)
+    status = models.CharField(_("status"), max_length=8, choices=SaleStatus.choices, default=SaleStatus.OPEN)
+    amount = models.DecimalField(_("expected value"), default=Decimal("0"), validators=NON_NEGATIVE, **MONEY)
+    currency = models.CharField(_("currency"), max_length=3, default="EUR")
+    recurring_value = models.DecimalField(_("recurring value"), default=Decimal("0"), validators=NON_NEGATIVE, **MONEY)
+    recurring_interval = models.CharField(
+        _("recurring interval"), max_length=8, choices=RecurringInterval.choices, default=RecurringInterval.MONTH
+    )
+    sale_date = models.DateField(_("sale date"), null=True, blank=True, help_text=_("Expected close date."))
+    probability = models.PositiveSmallIntegerField(_("probability"), default=0, validators=[MaxValueValidator(100)])
+    probability_overridden = models.BooleanField(default=False)
+    score = models.PositiveSmallIntegerField(
+        _("score"), null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(100)]
+    )
+    total_cost = models.DecimalField(_("total cost"), null=True, blank=True, validators=NON_NEGATIVE, **MONEY)
+    profit = models.DecimalField(_("profit"), null=True, blank=True, **MONEY)
+    profit_pct = models.DecimalField(_("profit %"), null=True, blank=True, max_digits=7, decimal_places=2)
+    competitor = models.ForeignKey(
+        Competitor, on_delete=models.PROTECT, null=True, blank=True, related_name="sales", verbose_name=_("competitor")
+    )
+    close_reason = models.ForeignKey(
+        CloseReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sales",
+        verbose_name=_("close reason"),
+    )
+    closed_date = models.DateField(_("closed date"), null=True, blank=True)
+    stall_reason = models.ForeignKey(
+        StallReason,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="sales",
+        verbose_name=_("reason (stalled)"),
+    )
+    reopen_date = models.DateField(_("reopen date"), null=True, blank=True)
+    # None follows the probability (>= 70 commit, >= 40 best case, else pipeline); a manager may override.
+    forecast_category = models.CharField(
+        _("forecast category"),
+        max_length=10,
+        choices=[("pipeline", _("Pipeline")), ("best_case", _("Best case")), ("commit", _("Commit"))],
+        null=True,
+        blank=True,
+    )
+    note = models.TextField(_("note"), blank=True, max_length=50000)
+    custom = models.JSONField(_("user-defined fields"), default=dict, blank=True)
+    linked_sales = models.ManyToManyField("self", blank=True, symmetrical=True, verbose_name=_("linked sales"))
+
+    class Meta:
+        ordering = ["-sale_date", "-id"]
+        verbose_name = _("sale")
+        verbose_name_plural = _("sales")
+        indexes = [
+            models.Index(fields=["owner", "status", "sale_date"]),
+            models.Index(fields=["pipeline", "status", "phase"]),
+            models.Index(fields=["company", "status"]),
+            models.Index(fields=["status", "closed_date"]),
+            models.Index(fields=["status", "reopen_date"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("sales:sale_detail", args=[self.pk])
+
+    @property
+    def effective_status(self) -> str:
+        """A stalled sale whose reopen date has passed reads as open, even before the job runs."""
+        if self.status == SaleStatus.STALLED and self.reopen_date and self.reopen_date <= timezone.localdate():
+            return SaleStatus.OPEN
+        return self.status
+
+    def get_effective_status_display(self) -> str:
+        return str(SaleStatus(self.effective_status).label)
+
+    @property
+    def is_completed(self) -> bool:
+        return self.status in (SaleStatus.SOLD, SaleStatus.LOST)
+
+    @property
+    def weighted_value(self) -> Decimal:
+        return (self.amount * self.probability / Decimal(100)).quantize(Decimal("0.01"))
+
+    def days_in_phase(self, today: dt.date | None = None) -> int:
+        today = today or timezone.localdate()
+        return (today - timezone.localtime(self.phase_entered_at).date()).days
+
+    @property
+    def is_idle(self) -> bool:
+        limit = self.phase.stall_days() if self.phase_id else None
+        return bool(limit and self.status == SaleStatus.OPEN and self.days_in_phase() > limit)
+
+
+class PhaseRecord(models.Model):
+    """One stay of a sale in a phase, with what was captured while it was there."""
+
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="phase_records")
+    phase = models.ForeignKey(Phase, on_delete=models.PROTECT, related_name="records", verbose_name=_("lead phase"))
+    entered_at = models.DateTimeField(_("entered"), default=timezone.now)
+    left_at = models.DateTimeField(_("left"), null=True, blank=True)
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("moved by"),
+    )
+    score = models.PositiveSmallIntegerField(_("score"), null=True, blank=True)
+    expected_value = models.DecimalField(_("expected value"), default=Decimal("0"), **MONEY)
+    recurring_value = models.DecimalField(_("recurring value"), default=Decimal("0"), **MONEY)
+    status = models.CharField(_("status"), max_length=8, choices=SaleStatus.choices, default=SaleStatus.OPEN)
+
+    class Meta:
+        ordering = ["entered_at", "id"]
+        verbose_name = _("phase record")
+        verbose_name_plural = _("phase records")
+        indexes = [
+            models.Index(fields=["sale", "entered_at"]),
+            models.Index(fields=["phase", "entered_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id} @ {self.phase}"
+
+
+class Stakeholder(TimeStamped):
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="stakeholders")
+    person = models.ForeignKey(
+        "relations.Person", on_delete=models.CASCADE, related_name="stakes", verbose_name=_("person")
+    )
+    role = models.CharField(_("role"), max_length=100, blank=True)
+    comment = models.CharField(_("comment"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        verbose_name = _("stakeholder")
+        verbose_name_plural = _("stakeholders")
+        constraints = [models.UniqueConstraint(fields=["sale", "person"], name="stakeholder_once_per_sale")]
+
+    def __str__(self) -> str:
+        return f"{self.person} ({self.role})" if self.role else str(self.person)
+
+
+def sale_document_path(instance: SaleDocument, filename: str) -> str:
+    return f"sales/{instance.sale_id}/{filename}"
+
+
+class SaleDocument(TimeStamped):
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="documents")
+    file = models.FileField(_("file"), upload_to=sale_document_path, max_length=300)
+    name = models.CharField(_("name"), max_length=200)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class GuideStep(TimeStamped):
+    """A suggestion of the sales guide for one phase: a follow-up or a document."""
+
+    class Kind(models.TextChoices):
+        FOLLOW_UP = "follow_up", _("Follow-up")
+        DOCUMENT = "document", _("Document")
+
+    class ActivityType(models.TextChoices):
+        CALL = "call", _("Call")
+        MEETING = "meeting", _("Meeting")
+        TASK = "task", _("Task")
+        EMAIL = "email", _("E-mail")
+        NOTE = "note", _("Note")
+
+    phase = models.ForeignKey(Phase, on_delete=models.CASCADE, related_name="guide_steps")
+    kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices, default=Kind.FOLLOW_UP)
+    activity_type = models.CharField(_("activity type"), max_length=10, choices=ActivityType.choices, blank=True)
+    text = models.CharField(_("text"), max_length=300, validators=[validate_not_blank])
+    days_after = models.PositiveIntegerField(_("days after the previous one"), default=0)
+    order = models.PositiveIntegerField(_("order"), default=0)
+
+    class Meta:
+        ordering = ["phase", "order", "id"]
+        verbose_name = _("sales guide step")
+        verbose_name_plural = _("sales guide steps")
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class GuideTick(models.Model):
+    sale = models.ForeignKey(Sale, on_delete=models.CASCADE, related_name="guide_ticks")
+    step = models.ForeignKey(GuideStep, on_delete=models.CASCADE, related_name="ticks")
+    done_at = models.DateTimeField(default=timezone.now)
+    done_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["sale", "step"], name="guide_tick_once")]
+
+    def __str__(self) -> str:
+        return f"{self.sale_id}: {self.step_id}"
+
+
+class UserDefinedField(TimeStamped):
+    class Entity(models.TextChoices):
+        SALE = "sale", _("Sale")
+        COMPANY = "company", _("Company")
+        PERSON = "person", _("Person")
+
+    class FieldType(models.TextChoices):
+        TEXT = "text", _("Text")
+        NUMBER = "number", _("Number")
+        DECIMAL = "decimal", _("Decimal")
+        DATE = "date", _("Date")
+        CHECKBOX = "checkbox", _("Checkbox")
+        CHOICE = "choice", _("Choice list")
+
+    entity = models.CharField(_("for"), max_length=10, choices=Entity.choices)
+    code = models.SlugField(_("code"), max_length=30)
+    label = models.CharField(_("label"), max_length=100, validators=[validate_not_blank])
+    field_type = models.CharField(_("type"), max_length=10, choices=FieldType.choices, default=FieldType.TEXT)
+    choices = models.TextField(_("choices"), blank=True, help_text=_("One choice per line."))
+    required = models.BooleanField(_("required"), default=False)
+    pinned = models.BooleanField(_("pinned to the main tab"), default=False)
+    order = models.PositiveIntegerField(_("order"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["entity", "order", "id"]
+        verbose_name = _("user-defined field")
+        verbose_name_plural = _("user-defined fields")
+        constraints = [models.UniqueConstraint(fields=["entity", "code"], name="udf_code_unique_per_entity")]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def choice_list(self) -> list[str]:
+        return [line.strip() for line in self.choices.splitlines() if line.strip()]

@@ -1,0 +1,336 @@
+"""Reads for sales, always scoped to what the user may see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from dealflow.accounts.models import User
+from dealflow.accounts.visibility import scope_by_owner
+from dealflow.relations.models import AccountType
+
+from .models import (
+    CloseReason,
+    Competitor,
+    GuideStep,
+    Phase,
+    PhaseRecord,
+    Pipeline,
+    Sale,
+    SaleStatus,
+    StallReason,
+    UserDefinedField,
+)
+
+SALE_SORTS = {
+    "date": ("sale_date", "id"),
+    "-date": ("-sale_date", "-id"),
+    "title": ("title", "id"),
+    "-title": ("-title", "-id"),
+    "amount": ("amount", "id"),
+    "-amount": ("-amount", "-id"),
+    "company": ("company__name", "id"),
+    "-company": ("-company__name", "-id"),
+    "phase": ("phase__order", "id"),
+    "-phase": ("-phase__order", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+}
+
+
+def sale_list(
+    *,
+    user: User,
+    q: str = "",
+    sort: str = "-date",
+    status: str = "",
+    pipeline: int | None = None,
+    phase: int | None = None,
+    owner: int | None = None,
+    company: int | None = None,
+    person: int | None = None,
+    project: int | None = None,
+) -> QuerySet[Sale]:
+    qs = scope_by_owner(Sale.objects.all(), user)
+    for term in [t for t in q.split() if t][:5]:
+        qs = qs.filter(Q(title__icontains=term) | Q(company__name__icontains=term))
+    if status in SaleStatus.values:
+        qs = qs.filter(status=status)
+    elif status == "completed":
+        qs = qs.filter(status__in=[SaleStatus.SOLD, SaleStatus.LOST])
+    for name, value in (("pipeline_id", pipeline), ("phase_id", phase), ("owner_id", owner), ("company_id", company),
+                        ("person_id", person), ("project_id", project)):  # fmt: skip
+        if value:
+            qs = qs.filter(**{name: value})
+    return qs.select_related("company", "phase", "owner", "pipeline").order_by(
+        *SALE_SORTS.get(sort, SALE_SORTS["-date"])
+    )
+
+
+def sale_get_for_user(user: User, pk: int) -> Sale:
+    qs = scope_by_owner(Sale.objects.all(), user).select_related(
+        "company__account_type", "person", "project", "owner", "pipeline", "phase", "competitor", "close_reason",
+        "stall_reason",
+    )  # fmt: skip
+    return get_object_or_404(qs, pk=pk)
+
+
+def sale_phase_records(sale: Sale) -> list[PhaseRecord]:
+    return list(sale.phase_records.select_related("phase", "moved_by").order_by("entered_at", "id"))
+
+
+def pipeline_phases(pipeline: Pipeline, include_inactive: bool = False) -> list[Phase]:
+    qs = pipeline.phases.all() if include_inactive else pipeline.phases.filter(is_active=True)
+    return list(qs.order_by("order", "id"))
+
+
+def active_pipelines() -> QuerySet[Pipeline]:
+    return Pipeline.objects.filter(is_active=True).prefetch_related(
+        Prefetch("phases", queryset=Phase.objects.filter(is_active=True).order_by("order", "id"))
+    )
+
+
+def close_reasons_for(outcome: str | None = None) -> QuerySet[CloseReason]:
+    qs = CloseReason.objects.filter(is_active=True)
+    if outcome:
+        qs = qs.filter(outcome__in=[outcome, "either"])
+    return qs
+
+
+def stall_reasons() -> QuerySet[StallReason]:
+    return StallReason.objects.filter(is_active=True)
+
+
+def competitors() -> QuerySet[Competitor]:
+    return Competitor.objects.filter(is_active=True)
+
+
+def guide_for(sale: Sale) -> list[dict[str, Any]]:
+    """The sales guide of the sale's current phase, each step with whether it is ticked."""
+    steps = GuideStep.objects.filter(phase_id=sale.phase_id).order_by("order", "id")
+    ticked = set(sale.guide_ticks.values_list("step_id", flat=True))
+    return [{"step": s, "done": s.pk in ticked} for s in steps]
+
+
+def user_fields(entity: str) -> list[UserDefinedField]:
+    return list(UserDefinedField.objects.filter(entity=entity, is_active=True).order_by("order", "id"))
+
+
+def company_funnel(*, user: User, company: Any) -> dict[str, Any] | None:
+    """The Overview tab: the company's sales in its account type's pipeline, as a funnel."""
+    account_type = company.account_type
+    if account_type is None or not account_type.uses_lead_phases or account_type.pipeline_id is None:
+        return None
+    pipeline = account_type.pipeline
+    sales = list(
+        scope_by_owner(Sale.objects.filter(company=company, pipeline=pipeline), user)
+        .select_related("phase", "close_reason", "owner")
+        .order_by("status", "-created_at")
+    )
+    records: dict[int, dict[int, PhaseRecord]] = {}
+    for record in PhaseRecord.objects.filter(sale__in=sales).order_by("entered_at", "id"):
+        records.setdefault(record.sale_id, {})[record.phase_id] = record  # last stay wins
+    phases = pipeline_phases(pipeline)
+    return {
+        "pipeline": pipeline,
+        "phases": phases,
+        "sales": [{"sale": s, "records": records.get(s.pk, {})} for s in sales],
+    }
+
+
+# --- the sale screens: the list as filtered by effective status, browsing, pickers ------
+
+
+SALE_STATUS_FILTERS = ("open", "sold", "lost", "stalled", "completed")
+
+
+def sale_list_effective(*, user: User, status: str = "", **filters: Any) -> QuerySet[Sale]:
+    """`sale_list` whose status filter reads the effective status: a stalled sale whose reopen
+    date has come counts as open (the nightly job has not reopened it yet)."""
+    from django.utils import timezone
+
+    today = timezone.localdate()
+    qs = sale_list(user=user, status="" if status in ("open", "stalled") else status, **filters)
+    if status == SaleStatus.OPEN:
+        qs = qs.filter(Q(status=SaleStatus.OPEN) | Q(status=SaleStatus.STALLED, reopen_date__lte=today))
+    elif status == SaleStatus.STALLED:
+        qs = qs.filter(status=SaleStatus.STALLED).exclude(reopen_date__lte=today)
+    # The idle flag reads the phase's (or its pipeline's) days-to-stall threshold.
+    return qs.select_related("phase__pipeline")
+
+
+class _Rows:
+    """(id, status) of an ordered queryset, fetched a chunk at a time on demand."""
+
+    def __init__(self, qs: QuerySet[Sale], chunk: int) -> None:
+        self.qs = qs.values_list("id", "status")
+        self.chunk = chunk
+        self.cache: dict[int, tuple[int, str]] = {}
+        self.end: int | None = None
+
+    def get(self, index: int) -> tuple[int, str] | None:
+        if index < 0 or (self.end is not None and index >= self.end):
+            return None
+        if index not in self.cache:
+            start = (index // self.chunk) * self.chunk
+            rows = list(self.qs[start : start + self.chunk])
+            self.cache.update({start + k: row for k, row in enumerate(rows)})
+            if len(rows) < self.chunk:
+                self.end = start + len(rows)
+        return self.cache.get(index)
+
+
+def sale_neighbours(
+    qs: QuerySet[Sale], *, sale_id: int, index: int | None = None, skip_completed: bool = False,
+    chunk: int = 50, limit: int = 2000,
+) -> dict[str, Any] | None:  # fmt: skip
+    """Where `sale_id` stands in the ordered list `qs` and its previous and next sale, skipping
+    sold and lost ones if asked. `index` is where the list showed it; the search starts there
+    and reads at most `limit` rows, so browsing costs a query or two even in a long list."""
+    rows = _Rows(qs, chunk)
+    position = None
+    guess = max(index or 0, 0)
+    for offset in range(0, chunk + 1):
+        for candidate in {guess - offset, guess + offset}:
+            row = rows.get(candidate)
+            if row and row[0] == sale_id:
+                position = candidate
+                break
+        if position is not None:
+            break
+    if position is None:
+        for candidate in range(0, limit):
+            row = rows.get(candidate)
+            if row is None:
+                break
+            if row[0] == sale_id:
+                position = candidate
+                break
+    if position is None:
+        return None
+    completed = {SaleStatus.SOLD, SaleStatus.LOST}
+
+    def walk(step: int) -> tuple[int, int] | None:
+        current = position + step
+        for _i in range(limit):
+            row = rows.get(current)
+            if row is None:
+                return None
+            if not (skip_completed and row[1] in completed):
+                return row[0], current
+            current += step
+        return None
+
+    return {"position": position, "prev": walk(-1), "next": walk(1)}
+
+
+def next_phase(sale: Sale) -> Phase | None:
+    """The active phase after the sale's current one, in pipeline order."""
+    current = sale.phase
+    return (
+        Phase.objects.filter(pipeline_id=sale.pipeline_id, is_active=True)
+        .filter(Q(order__gt=current.order) | Q(order=current.order, id__gt=current.pk))
+        .order_by("order", "id")
+        .first()
+    )
+
+
+def sale_options(*, user: User, q: str = "", exclude: int | None = None, limit: int = 30) -> list[Sale]:
+    """Visible sales matching `q`, for the "link another sale" picker."""
+    qs = scope_by_owner(Sale.objects.all(), user).select_related("company")
+    for term in [t for t in q.split() if t][:5]:
+        qs = qs.filter(Q(title__icontains=term) | Q(company__name__icontains=term))
+    if exclude:
+        qs = qs.exclude(pk=exclude)
+    return list(qs.order_by("title", "id")[:limit])
+
+
+# --- set-up screens (administrators) -----------------------------------------------------
+
+
+def pipeline_admin_list() -> QuerySet[Pipeline]:
+    """Every sale type with its number of active phases and whether sales use it."""
+    return Pipeline.objects.annotate(
+        phase_count=Count("phases", filter=Q(phases__is_active=True)),
+        in_use=Exists(Sale.objects.filter(pipeline=OuterRef("pk"))),
+    ).order_by("order", "name")
+
+
+def pipeline_phases_admin(pipeline: Pipeline) -> list[Phase]:
+    """All phases of a sale type, inactive ones too, each marked `in_use` when sales used it."""
+    return list(
+        pipeline.phases.annotate(
+            used_by_sales=Exists(Sale.objects.filter(phase=OuterRef("pk"))),
+            has_records=Exists(PhaseRecord.objects.filter(phase=OuterRef("pk"))),
+            guide_count=Count("guide_steps"),
+        ).order_by("order", "id")
+    )
+
+
+LOOKUP_SALE_FIELD: dict[type, str] = {
+    CloseReason: "close_reason",
+    StallReason: "stall_reason",
+    Competitor: "competitor",
+}
+
+
+def lookup_admin_list(model: type[Any]) -> QuerySet[Any]:
+    """Close reasons, stall reasons or competitors, inactive ones too, with `in_use`."""
+    used = Sale.objects.filter(**{LOOKUP_SALE_FIELD[model]: OuterRef("pk")})
+    return model.objects.annotate(in_use=Exists(used)).order_by("order", "name")
+
+
+def udf_admin_list() -> list[UserDefinedField]:
+    return list(UserDefinedField.objects.order_by("entity", "order", "id"))
+
+
+def guide_steps(phase: Phase) -> list[GuideStep]:
+    return list(phase.guide_steps.order_by("order", "id"))
+
+
+def setup_counts() -> dict[str, int]:
+    """How many of each thing the funnel set-up index links to."""
+    return {
+        "pipelines": Pipeline.objects.count(),
+        "close_reasons": CloseReason.objects.count(),
+        "stall_reasons": StallReason.objects.count(),
+        "competitors": Competitor.objects.count(),
+        "udfs": UserDefinedField.objects.count(),
+        "account_types": AccountType.objects.count(),
+    }
+
+
+def user_field_values(entity: str, custom: dict[str, Any] | None) -> dict[str, list[tuple[str, Any]]]:
+    """A record's user-defined fields for its card: the pinned ones (main tab) and the rest."""
+    from .forms import custom_display
+
+    custom = custom or {}
+    result: dict[str, list[tuple[str, Any]]] = {"pinned": [], "more": []}
+    for udf in user_fields(entity):
+        result["pinned" if udf.pinned else "more"].append((udf.label, custom_display(udf, custom.get(udf.code))))
+    return result
+
+
+def linked_records(user: User, params: Any, names: tuple[str, ...]) -> list[tuple[str, Any]]:
+    """The records a "new …" link names (?sale=, ?project=, ?person=, ?company=, in the order
+    of `names`) that `user` may see; ids that are malformed or not visible are left out."""
+    from django.http import Http404
+
+    from dealflow.relations import selectors as relations
+
+    getters = {
+        "sale": sale_get_for_user,
+        "project": relations.project_get_for_user,
+        "person": relations.person_get_for_user,
+        "company": relations.company_get_for_user,
+    }
+    found: list[tuple[str, Any]] = []
+    for name in names:
+        try:
+            pk = int(params.get(name) or "")
+            found.append((name, getters[name](user, pk)))
+        except (ValueError, Http404):
+            continue
+    return found

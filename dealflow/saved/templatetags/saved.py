@@ -1,0 +1,35 @@
+"""The favourite star, the "Add to selection" control and the favourites menu data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from dealflow.saved import selectors
+
+register = template.Library()
+
+
+@register.inclusion_tag("saved/_star.html", takes_context=True)
+def favourite_star(context: Any, target: Any, kind: str) -> dict[str, Any]:
+    user = context["request"].user
+    on = selectors.is_favourite(user, kind, target.pk)
+    return {"target": target, "kind": kind, "on": on, "csrf_token": context.get("csrf_token")}
+
+
+@register.inclusion_tag("saved/_add_to_selection.html", takes_context=True)
+def add_to_selection(context: Any, target: Any, kind: str) -> dict[str, Any]:
+    request = context["request"]
+    return {
+        "target": target,
+        "kind": kind,
+        "selections": selectors.static_selections_for(user=request.user, entity=kind),
+        "next": request.get_full_path(),
+        "csrf_token": context.get("csrf_token"),
+    }
+
+
+@register.simple_tag(takes_context=True)
+def favourite_groups(context: Any) -> list[tuple[str, str, list[Any]]]:
+    return selectors.favourites_by_kind(context["request"].user)

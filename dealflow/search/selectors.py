@@ -1,0 +1,157 @@
+"""Global search over companies, persons and sales: one query on the search index, scoped to
+the owners the user may see inside that query."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.urls import reverse
+
+from dealflow.accounts.models import User
+from dealflow.accounts.visibility import visible_owner_ids
+
+from .schema import KIND_CODES, TABLE
+
+KINDS = ("company", "person", "sale")
+DROPDOWN_LIMIT = 8
+PAGE_LIMIT = 50
+MIN_LENGTH = 2
+MIN_PHONE_TAIL = 6
+URL_NAMES = {
+    "company": "relations:company_detail",
+    "person": "relations:person_detail",
+    "sale": "sales:sale_detail",
+}
+
+_SALE_NUMBER = re.compile(r"#\s*(\d{1,15})")
+_PHONE_LIKE = re.compile(r"\+?[\d\s().\/-]+")
+_WORD = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class Hit:
+    kind: str
+    id: int
+    title: str
+    detail: str
+    archived: bool
+
+    @property
+    def url(self) -> str:
+        return reverse(URL_NAMES[self.kind], args=[self.id])
+
+    @property
+    def status_label(self) -> str:
+        if self.kind != "sale":
+            return ""
+        from dealflow.sales.models import SaleStatus
+
+        return str(SaleStatus(self.detail).label) if self.detail in SaleStatus.values else self.detail
+
+
+@dataclass
+class SearchResults:
+    q: str
+    limit: int
+    groups: dict[str, list[Hit]] = field(default_factory=dict)
+    searched: bool = False
+
+    @property
+    def total(self) -> int:
+        return sum(len(hits) for hits in self.groups.values())
+
+
+def search_terms(q: str) -> list[str]:
+    """The words to look up, each matched as a prefix. A phone number written with spaces,
+    dashes or brackets becomes one run of digits, the way the index stores it."""
+    q = q.strip()
+    if _PHONE_LIKE.fullmatch(q) and sum(ch.isdigit() for ch in q) >= 3:
+        return ["".join(ch for ch in q if ch.isdigit())]
+    return [_fold(t) for t in _WORD.findall(q)][:6]
+
+
+def _fold(word: str) -> str:
+    """Lower case without accents, as both indexes store words ("Müller" -> "muller")."""
+    decomposed = unicodedata.normalize("NFKD", word.lower())
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+
+
+def phone_tail(terms: list[str]) -> str | None:
+    """For a number of six digits or more, the reversed-digits token that finds it as the end
+    of a stored phone number (typed without country code or with its trunk 0)."""
+    if len(terms) != 1 or not terms[0].isdigit():
+        return None
+    tail = terms[0].lstrip("0")
+    return "r" + tail[::-1] if len(tail) >= MIN_PHONE_TAIL else None
+
+
+def global_search(*, user: User, q: str, limit: int = DROPDOWN_LIMIT, include_sales: bool = True) -> SearchResults:
+    kinds = [k for k in KINDS if include_sales or k != "sale"]
+    result = SearchResults(q=q, limit=limit, groups={k: [] for k in kinds})
+    number = _SALE_NUMBER.fullmatch(q.strip())
+    terms = [] if number else search_terms(q)
+    sqlite = connection.vendor == "sqlite"
+    id_col = "rowid" if sqlite else "id"
+    if number:
+        if "sale" not in kinds:
+            return result
+        kinds = ["sale"]
+        query = _Query(f"{id_col} = %s", [int(number.group(1)) * 4 + KIND_CODES["sale"]], "0", [])
+    elif terms and len("".join(terms)) >= MIN_LENGTH:
+        query = _match(terms, sqlite)
+    else:
+        return result
+    owners = visible_owner_ids(user)
+    if owners is not None:
+        query.where += f" AND owner_id IN ({', '.join(['%s'] * len(owners))})"
+        query.params += sorted(owners)
+    rows = _run(kinds, query, terms[0] if terms else "", limit)
+    for kind, object_id, title, detail, archived, _starts, _relevance in rows:
+        result.groups[kind].append(Hit(kind, int(object_id), title, detail, bool(int(archived))))
+    # UNION ALL promises no order: sort each group by the same key the query used.
+    order = {(r[0], int(r[1])): (int(r[4]), -int(r[5]), float(r[6] or 0), r[2].lower()) for r in rows}
+    for hits in result.groups.values():
+        hits.sort(key=lambda h: order[(h.kind, h.id)])
+    result.searched = True
+    return result
+
+
+@dataclass
+class _Query:
+    where: str
+    params: list[Any]
+    relevance: str  # lower is better
+    relevance_params: list[Any]
+
+
+def _match(terms: list[str], sqlite: bool) -> _Query:
+    tail = phone_tail(terms)
+    if sqlite:
+        fts = " ".join(f'"{t}"*' for t in terms) + (f' OR "{tail}"*' if tail else "")
+        return _Query(f"{TABLE} MATCH %s", [fts], "rank", [])
+    tsquery = " & ".join(f"{t}:*" for t in terms) + (f" | {tail}:*" if tail else "")
+    return _Query("body @@ to_tsquery('simple', %s)", [tsquery], "-ts_rank(body, to_tsquery('simple', %s))", [tsquery])
+
+
+def _run(kinds: list[str], query: _Query, first: str, limit: int) -> list[tuple]:
+    """Per kind the best `limit` rows: active before archived, then relevance (the title
+    starting with the first word, then bm25 / ts_rank), then title. One query for all kinds."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for kind in kinds:
+        # Built from constants; the query words, kind and owners are parameters.
+        sql = (
+            "SELECT * FROM (SELECT kind, object_id, title, detail, archived, "  # noqa: S608
+            f"CASE WHEN lower(title) LIKE %s THEN 1 ELSE 0 END AS starts, {query.relevance} AS relevance "
+            f"FROM {TABLE} WHERE kind = %s AND {query.where} "
+            f"ORDER BY archived, starts DESC, relevance, title LIMIT {int(limit)}) AS {kind}_hits"
+        )
+        parts.append(sql)
+        params += [f"{first}%" if first else "", *query.relevance_params, kind, *query.params]
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts), params)
+        return cursor.fetchall()
