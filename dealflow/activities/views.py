@@ -8,7 +8,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +21,7 @@ from dealflow.core.types import AuthedRequest
 from dealflow.core.views import list_context
 from dealflow.insights import export_lists, exports
 from dealflow.sales import selectors as sales_selectors
+from dealflow.saved import lists, views_lists
 
 from . import selectors, services
 from .forms import ActivityForm
@@ -48,38 +49,52 @@ def _next_url(request: AuthedRequest) -> str | None:
     return None
 
 
+def list_filters(params: QueryDict) -> dict[str, Any]:
+    """The list's filters from a querystring: the list and its bulk actions use it. No status
+    given means the open ones; "all" (or anything unknown) means every activity."""
+    sort = params.get("sort", "due")
+    status = params.get("status", "open")
+    kind = params.get("kind", "")
+    return {
+        "q": params.get("q", "").strip()[:200],
+        "status": status if status in selectors.ACTIVITY_STATUSES else "",
+        "sort": sort if sort in selectors.ACTIVITY_SORTS else "due",
+        "kind": kind if kind in ActivityType.values else "",
+        "owner": int_or_none(params.get("owner")),
+        "sale": int_or_none(params.get("sale")),
+        "company": int_or_none(params.get("company")),
+        "person": int_or_none(params.get("person")),
+        "project": int_or_none(params.get("project")),
+        "date_from": date_or_none(params.get("from")),
+        "date_to": date_or_none(params.get("to")),
+    }
+
+
 @login_required
 def activity_list(request: AuthedRequest) -> HttpResponse:
-    sort = request.GET.get("sort", "due")
-    sort = sort if sort in selectors.ACTIVITY_SORTS else "due"
-    status = request.GET.get("status", "open")
-    status = status if status in selectors.ACTIVITY_STATUSES else ""
-    kind = request.GET.get("kind", "")
-    kind = kind if kind in ActivityType.values else ""
-    qs = selectors.activity_list(
-        user=request.user,
-        q=request.GET.get("q", "").strip()[:200],
-        status=status,
-        sort=sort,
-        kind=kind,
-        owner=int_or_none(request.GET.get("owner")),
-        sale=int_or_none(request.GET.get("sale")),
-        company=int_or_none(request.GET.get("company")),
-        date_from=date_or_none(request.GET.get("from")),
-        date_to=date_or_none(request.GET.get("to")),
-    )
+    opened, menu = views_lists.open_view(request, lists.ACTIVITY)
+    if opened is not None:
+        return opened
+    filters = list_filters(request.GET)
+    qs = selectors.activity_list(user=request.user, **filters)
     fmt = exports.wanted_format(request)
     if fmt:
         return exports.export(fmt, export_lists.activity_rows(qs), "activities", _("Activities"))  # type: ignore[return-value]
+    state = lists.list_state(lists.ACTIVITY, request.GET)
     context = list_context(
         request,
-        qs,
-        sort,
+        lists.apply_group(lists.ACTIVITY, qs, state["group"]),
+        filters["sort"],
+        paginator_class=lists.CappedPaginator,
+        group_totals=lists.group_totals(lists.ACTIVITY, qs, state["group"]),
+        **state,
+        **menu,
         exports=exports.export_links(request),
-        status=status,
-        kind=kind,
+        status=filters["status"],
+        kind=filters["kind"],
         kinds=ActivityType.choices,
         statuses=[("open", _("Open")), ("overdue", _("Overdue")), ("done", _("Done"))],
+        narrowed=[(key, filters[key]) for key in ("owner", "sale", "company", "person", "project") if filters[key]],
         now=timezone.now(),
     )
     if request.htmx and request.htmx.target == "list-results":
@@ -160,7 +175,10 @@ def activity_done(request: AuthedRequest, pk: int) -> HttpResponse:
     if request.htmx:
         shape = request.POST.get("shape", "row")
         template = "activities/_item.html" if shape == "item" else "activities/activity_list.html#row"
-        return render(request, template, {"a": activity, "now": timezone.now()})
+        cols = QueryDict(mutable=True)
+        cols.setlist("cols", request.POST.get("cols", "").split(","))
+        columns = lists.chosen_columns(lists.ACTIVITY, cols)
+        return render(request, template, {"a": activity, "now": timezone.now(), "columns": columns})
     messages.success(request, _("Marked done.") if activity.done else _("Marked not done."))
     return redirect(_next_url(request) or "activities:activity_list")
 

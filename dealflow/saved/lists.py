@@ -10,8 +10,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Expression, F, QuerySet, Sum
-from django.db.models.functions import TruncDate, TruncMonth
+from django.db.models import Case, CharField, Count, Expression, F, QuerySet, Sum, Value, When
+from django.db.models.functions import TruncMonth
 from django.http import QueryDict
 from django.utils.formats import date_format
 from django.utils.functional import cached_property
@@ -51,10 +51,6 @@ class Group:
 
 def _month(value: Any, label: Any) -> str:
     return date_format(value, "YEAR_MONTH_FORMAT") if value else str(_("No date"))
-
-
-def _day(value: Any, label: Any) -> str:
-    return date_format(value, "DATE_FORMAT") if value else str(_("No date"))
 
 
 def _choice(choices: Any) -> Callable[[Any, Any], str]:
@@ -142,19 +138,37 @@ PERSON = ListSpec(
     sorts=frozenset({"name", "-name", "company", "-company", "created", "-created"}),
     groups={"company": Group(_("Company"), lambda: F("company_id"), _or_dash, "company__name")},
 )
+def _activity_status() -> Expression:
+    """open / overdue / done, worked out in the database (overdue: open and past due now)."""
+    from django.utils import timezone
+
+    return Case(
+        When(done=True, then=Value("done")),
+        When(starts_at__lt=timezone.now(), then=Value("overdue")),
+        default=Value("open"),
+        output_field=CharField(),
+    )
+
+
+ACTIVITY_STATUS_TITLES = {"open": _("Open"), "overdue": _("Overdue"), "done": _("Done")}
+
 ACTIVITY = ListSpec(
     entity="activity",
     url_name="activities:activity_list",
-    columns={"kind": _("Type"), "starts_at": _("Due"), "owner": _("Owner"), "done": _("Done")},
-    default_columns=("kind", "starts_at", "owner", "done"),
-    filters=frozenset({"q", "kind", "done", "owner"}),
-    sorts=frozenset({"starts_at", "-starts_at"}),
-    groups={
-        "kind": Group(_("Type"), lambda: F("kind"), lambda v, lbl: _choice(_activity_type_choices())(v, lbl)),
-        "owner": Group(_("Owner"), lambda: F("owner_id"), _or_dash, "owner__username"),
-        "day": Group(_("Day"), lambda: TruncDate("starts_at"), _day),
+    columns={
+        "done": _("Done"), "starts_at": _("Due"), "kind": _("Type"), "company": _("Company"), "sale": _("Sale"),
+        "person": _("Person"), "owner": _("Owner"),
     },
-)
+    default_columns=("done", "starts_at", "kind", "company", "sale", "owner"),
+    filters=frozenset({"q", "kind", "status", "owner", "sale", "company", "person", "project", "from", "to"}),
+    sorts=frozenset({"due", "-due", "subject", "-subject", "type", "-type", "owner", "-owner"}),
+    groups={
+        "type": Group(_("Type"), lambda: F("kind"), lambda v, lbl: _choice(_activity_type_choices())(v, lbl)),
+        "owner": Group(_("Owner"), lambda: F("owner_id"), _or_dash, "owner__username"),
+        "status": Group(_("Status"), _activity_status, lambda v, lbl: str(ACTIVITY_STATUS_TITLES.get(v, v))),
+        "month": Group(_("Month of the due date"), lambda: TruncMonth("starts_at"), _month),
+    },
+)  # fmt: skip
 SPECS: dict[str, ListSpec] = {s.entity: s for s in (SALE, COMPANY, PERSON, ACTIVITY)}
 
 

@@ -12,6 +12,7 @@ from django.http import Http404, HttpResponse, HttpResponseRedirect, QueryDict
 from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from dealflow.accounts.visibility import assignable_owners
@@ -90,6 +91,17 @@ def _bulk_target(user: Any, entity: str, params: QueryDict) -> tuple[Any, Any, A
             return sales_services.sale_update(actor=user, sale=obj, data={"owner": owner})
 
         return qs, change, export_lists.sale_rows, "sales", _("Sales")
+    if entity == "activity":
+        from dealflow.activities import selectors as act_selectors
+        from dealflow.activities import services as act_services
+        from dealflow.activities.views import list_filters as activity_filters
+
+        qs = act_selectors.activity_list(user=user, **activity_filters(params))
+
+        def change_activity(obj: Any, owner: Any) -> Any:
+            return act_services.activity_update(actor=user, activity=obj, data={"owner": owner})
+
+        return qs, change_activity, export_lists.activity_rows, "activities", _("Activities")
     from dealflow.relations import selectors as rel_selectors
     from dealflow.relations import services as rel_services
 
@@ -114,13 +126,18 @@ def _bulk_target(user: Any, entity: str, params: QueryDict) -> tuple[Any, Any, A
 @login_required
 @require_POST
 def bulk(request: AuthedRequest, entity: str) -> HttpResponse:
-    """Change owner, add to a selection or export: the checked rows, or all rows that match the
-    list's filter; either way only rows of the list's visible queryset."""
+    """Change owner, add to a selection (sales, companies, persons), mark done (activities) or
+    export: the checked rows, or all rows that match the list's filter; either way only rows of
+    the list's visible queryset, and every change through the record's own (audited) service."""
     spec = _spec(entity)
     params = QueryDict(request.POST.get("params", "")[:2000])
     qs, change_owner, export_rows, file_name, title = _bulk_target(request.user, entity, params)
     if request.POST.get("all") != "1":
-        qs = qs.filter(pk__in=[int(i) for i in request.POST.getlist("ids") if i.isdigit()])
+        ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+        if not ids:
+            messages.error(request, _("Select at least one row, or choose all rows that match the filter."))
+            return redirect(_back(spec, params.urlencode()))
+        qs = qs.filter(pk__in=ids)
     action = request.POST.get("action", "")
     if action == "export":
         fmt = request.POST.get("format", "csv")
@@ -137,7 +154,18 @@ def bulk(request: AuthedRequest, entity: str) -> HttpResponse:
                     change_owner(obj, owner)
                     count += 1
             messages.success(request, _("The owner of %(n)s records was changed.") % {"n": count})
-        elif action == "selection":
+        elif action == "done" and entity == "activity":
+            from dealflow.activities import services as act_services
+
+            count = 0
+            for obj in qs.filter(done=False)[:1000]:
+                act_services.activity_set_done(actor=request.user, activity=obj, done=True)
+                count += 1
+            messages.success(
+                request,
+                ngettext("%(n)s activity was marked done.", "%(n)s activities were marked done.", count) % {"n": count},
+            )
+        elif action == "selection" and entity != "activity":
             selection = selectors.selection_get_for_edit(request.user, _int(request.POST.get("selection")) or 0)
             if selection.entity != entity:
                 raise ValidationError(_("This selection is over another kind of record."))
