@@ -211,12 +211,24 @@ class CloseForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, sale: Sale, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, sale: Sale, shared: dict[str, list[Any]] | None = None, **kwargs: Any) -> None:
+        """`shared`: the active close reasons and competitors, read once for a page that shows
+        one form per sale (the Overview), instead of two queries per form."""
         super().__init__(*args, **kwargs)
         model_choice_field(self, "close_reason").queryset = CloseReason.objects.filter(is_active=True)
         model_choice_field(self, "competitor").queryset = Competitor.objects.filter(is_active=True)
+        for name, rows in (shared or {}).items():
+            field = model_choice_field(self, name)
+            field.choices = [("", field.empty_label), *((row.pk, str(row)) for row in rows)]
         self.fields["version"].initial = sale.version
         self.fields["closed_date"].initial = timezone.localdate()
+
+    @staticmethod
+    def shared_choices() -> dict[str, list[Any]]:
+        return {
+            "close_reason": list(CloseReason.objects.filter(is_active=True)),
+            "competitor": list(Competitor.objects.filter(is_active=True)),
+        }
 
     def service_kwargs(self) -> dict[str, Any]:
         d = self.cleaned_data

@@ -243,6 +243,12 @@ class Sale(Versioned):
             models.Index(fields=["company", "status"]),
             models.Index(fields=["status", "closed_date"]),
             models.Index(fields=["status", "reopen_date"]),
+            # The list's sort orders, each with the owner so that the visibility rule is checked
+            # inside the index while the page is walked (see lists.CappedPaginator.page).
+            models.Index(fields=["sale_date", "id", "owner"], name="sale_list_by_date"),
+            models.Index(fields=["amount", "id", "owner"], name="sale_list_by_amount"),
+            models.Index(fields=["created_at", "id", "owner"], name="sale_list_by_created"),
+            models.Index(fields=["title", "id", "owner"], name="sale_list_by_title"),
         ]
 
     def __str__(self) -> str:

@@ -161,11 +161,16 @@ def _cancel_url(request: AuthedRequest) -> str:
 
 
 def browse_params(request: AuthedRequest) -> dict[str, str]:
-    """The list the card was opened from (?from=<list query>&i=<row>), passed along."""
+    """The list the card was opened from (?from=<list query>&i=<row>) or the call list
+    (?selection=<id>&i=<n>), passed along."""
     params = {}
     if "from" in request.GET:
         params["from"] = request.GET["from"][:1000]
         if int_or_none(request.GET.get("i")) is not None:
+            params["i"] = request.GET["i"]
+    elif request.GET.get("selection", "").isdigit():  # a call list (saved.calllist)
+        params["selection"] = request.GET["selection"]
+        if request.GET.get("i", "").isdigit():
             params["i"] = request.GET["i"]
     return params
 

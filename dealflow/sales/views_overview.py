@@ -62,11 +62,17 @@ def company_sales_context(request: AuthedRequest, company: Company) -> dict[str,
 # --- the Overview ------------------------------------------------------------------------
 
 
-def _forms_for(sale: Sale, failed: dict[str, forms.Form]) -> dict[str, forms.Form]:
+def _forms_for(sale: Sale, failed: dict[str, forms.Form], shared: dict[str, list[Any]]) -> dict[str, forms.Form]:
     return {
         "values_form": failed.get("values") or PhaseValuesForm(sale=sale, prefix=f"v{sale.pk}"),
-        "close_form": failed.get("close") or dashes(CloseForm(sale=sale, prefix=f"c{sale.pk}")),
+        "close_form": failed.get("close") or dashes(CloseForm(sale=sale, prefix=f"c{sale.pk}", shared=shared)),
     }
+
+
+def _next_active(phases: list[Any], sale: Sale) -> Any:
+    """The active phase after the sale's current one (phases: the pipeline's, in order)."""
+    key = (sale.phase.order, sale.phase_id)
+    return next((p for p in phases if p.is_active and (p.order, p.pk) > key), None)
 
 
 def overview_context(
@@ -79,6 +85,7 @@ def overview_context(
     if funnel is None:
         return None
     failed = failed or {}
+    shared = CloseForm.shared_choices()
     entries = []
     for item in funnel["sales"]:
         sale, records = item["sale"], item["records"]
@@ -94,10 +101,10 @@ def overview_context(
         ]
         entry: dict[str, Any] = {"sale": sale, "cells": cells, "is_open": is_open}
         if is_open:
-            following = selectors.next_phase(sale)
+            following = _next_active(funnel["phases"], sale)
             entry["next_phase"] = following
             entry["can_complete"] = following is not None and not following.is_closing
-            entry.update(_forms_for(sale, failed.get(sale.pk, {})))
+            entry.update(_forms_for(sale, failed.get(sale.pk, {}), shared))
         entries.append(entry)
     return {
         "company": company,

@@ -175,6 +175,20 @@ def test_capped_paginator_counts_at_most_the_cap(monkeypatch, salesperson, pipel
     assert (small.count, small.capped) == (2, False)
 
 
+def test_capped_paginator_pages_hold_the_rows_of_the_ordered_list_in_order(salesperson, pipeline):
+    from decimal import Decimal
+
+    for n, amount in enumerate([5, 9, 9, 1, 7, 3, 9]):
+        SaleFactory(owner=salesperson, pipeline=pipeline, amount=Decimal(amount), title=f"S{n}")
+    qs = Sale.objects.select_related("owner").order_by("-amount", "-id")
+    expected = list(qs.values_list("id", flat=True))
+    paginator = lists.CappedPaginator(qs, 3)
+    pages = [paginator.page(n) for n in paginator.page_range]
+    assert [[s.pk for s in page.object_list] for page in pages] == [expected[0:3], expected[3:6], expected[6:7]]
+    assert pages[0].object_list[0].owner == salesperson  # the rows come with what they show
+    assert (pages[2].has_next(), pages[2].start_index(), pages[2].end_index()) == (False, 7, 7)
+
+
 def test_list_says_more_than_when_capped(client, monkeypatch, salesperson, pipeline):
     monkeypatch.setattr(lists, "COUNT_CAP", 2)
     for _n in range(3):
