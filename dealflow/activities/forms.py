@@ -1,8 +1,11 @@
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django import forms
+from django.db.models import Model, QuerySet
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from dealflow.accounts.models import User
@@ -17,9 +20,138 @@ LOCAL_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%
 MAX_REMINDER = 31 * 24 * 60
 
 
+ID_AT_END = re.compile(r"\(#(\d+)\)\s*$")
+PICKER_LIMIT = 20
+
+
+def picked_id(value: Any) -> int | None:
+    """The record number in a picker's text: "123", "#123" or "Label (#123)"."""
+    text = str(value or "").strip()
+    match = ID_AT_END.search(text) or re.fullmatch(r"#?(\d+)", text)
+    return int(match.group(1)) if match else None
+
+
+def picker_label(obj: Model) -> str:
+    """What a picker shows for a record: its name, its company, and its number to pick it by."""
+    company = getattr(obj, "company", None) if not isinstance(obj, Company) else None
+    name = str(obj)
+    return f"{name} · {company} (#{obj.pk})" if company is not None else f"{name} (#{obj.pk})"
+
+
+def picker_options(queryset: QuerySet[Any], q: str, kind: str, company: int | None) -> list[Any]:
+    """At most PICKER_LIMIT visible records matching the typed words (by name, and the
+    company's name), narrowed to the chosen company: never the whole table."""
+    fields = {"sale": ["title"], "company": ["name"], "person": ["first_name", "last_name", "email"],
+              "project": ["name"]}[kind]  # fmt: skip
+    from django.db.models import Q
+
+    text = ID_AT_END.sub("", q).strip()
+    qs = queryset
+    for term in [t for t in re.split(r"[\s·]+", text) if t][:5]:
+        cond = Q()
+        for f in fields:
+            cond |= Q(**{f"{f}__icontains": term})
+        if kind != "company":
+            cond |= Q(company__name__icontains=term)
+        qs = qs.filter(cond)
+    if company and kind != "company":
+        qs = qs.filter(company_id=company)
+    if kind != "company":
+        qs = qs.select_related("company")
+    return list(qs.order_by("-pk" if kind == "sale" else "pk")[:PICKER_LIMIT])
+
+
+class RecordPicker(forms.TextInput):
+    """A text field with up to 20 suggestions (a <datalist> that htmx fills from
+    /activities/pick/<kind>/ as the user types). The chosen text ends in the record's number;
+    without script the user types the number itself."""
+
+    template_name = "activities/widgets/record_picker.html"
+
+    def __init__(self, kind: str, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs={"autocomplete": "off", **(attrs or {})})
+        self.kind = kind
+        self.input_type = "search"
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        widget = context["widget"]
+        list_id = f"{widget['attrs'].get('id', name)}-options"
+        widget["attrs"]["list"] = list_id
+        widget["list_id"] = list_id
+        widget["pick_url"] = reverse("activities:activity_pick", args=[self.kind])
+        widget["kind"] = self.kind
+        widget["attrs"].update({
+            "hx-get": widget["pick_url"], "hx-trigger": "focus, input changed delay:250ms", "hx-target": f"#{list_id}",
+            "hx-swap": "innerHTML", "hx-sync": "this:replace",
+            **({"hx-include": "[name='company']"} if self.kind != "company" else {}),
+        })  # fmt: skip
+        return context
+
+
+class RecordPickerField(forms.ModelChoiceField):
+    """A linked record chosen by number (typed, or picked from the suggestions), or by its
+    exact name when exactly one visible record has it. Only records in the queryset (those the
+    user may see) are accepted."""
+
+    default_error_messages = {
+        "invalid_choice": _("No record with this number exists, or you may not see it."),
+        "ambiguous": _("Pick one of the suggestions, or give the record's number."),
+    }
+
+    def __init__(self, *, kind: str, name_field: str | None, **kwargs: Any) -> None:
+        self.kind = kind
+        self.name_field = name_field
+        self._labels: dict[int, str] = {}
+        kwargs.setdefault("queryset", None)
+        kwargs.setdefault("help_text", _("Type to search, or give the record's number."))
+        super().__init__(widget=RecordPicker(kind), required=False, **kwargs)
+
+    def to_python(self, value: Any) -> Any:
+        if value in self.empty_values or not str(value).strip():
+            return None
+        if isinstance(value, Model):
+            return value
+        pk = picked_id(value)
+        assert self.queryset is not None
+        if pk is None:
+            if not self.name_field:
+                raise forms.ValidationError(self.error_messages["ambiguous"], code="ambiguous")
+            found = list(self.queryset.filter(**{f"{self.name_field}__iexact": str(value).strip()})[:2])
+            if len(found) != 1:
+                raise forms.ValidationError(self.error_messages["ambiguous"], code="ambiguous")
+            return found[0]
+        obj = self.queryset.filter(pk=pk).first()
+        if obj is None:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+        return obj
+
+    def prepare_value(self, value: Any) -> Any:
+        """A number (the initial link) shows as the record's label; typed text stays as typed."""
+        if isinstance(value, Model):
+            return picker_label(value)
+        if value in self.empty_values:
+            return ""
+        if isinstance(value, int) or str(value).isdigit():
+            pk = int(value)
+            if pk not in self._labels:
+                assert self.queryset is not None
+                qs = self.queryset if self.kind == "company" else self.queryset.select_related("company")
+                obj = qs.filter(pk=pk).first()
+                self._labels[pk] = picker_label(obj) if obj is not None else str(pk)
+            return self._labels[pk]
+        return value
+
+
 class ActivityForm(DetachedInstanceMixin, forms.ModelForm):
-    """The links (sale, company, person, project) come with the card the user started from and
-    travel as hidden fields; the querysets keep them to what the user may see."""
+    """The links (sale, company, person, project) come prefilled from the card the user started
+    from, and can be changed with a picker that suggests at most 20 records the user may see.
+    A person, sale or project must belong to the chosen company."""
+
+    company = RecordPickerField(kind="company", name_field="name", label=_("Company"))
+    person = RecordPickerField(kind="person", name_field=None, label=_("Person"))
+    sale = RecordPickerField(kind="sale", name_field="title", label=_("Sale"))
+    project = RecordPickerField(kind="project", name_field="name", label=_("Project"))
 
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
@@ -34,19 +166,15 @@ class ActivityForm(DetachedInstanceMixin, forms.ModelForm):
             "remind_minutes_before",
             "owner",
             "text",
-            "sale",
             "company",
             "person",
+            "sale",
             "project",
         ]
         widgets = {
             "starts_at": LOCAL_DATETIME,
             "ends_at": LOCAL_DATETIME,
             "text": forms.Textarea(attrs={"rows": 4}),
-            "sale": forms.HiddenInput,
-            "company": forms.HiddenInput,
-            "person": forms.HiddenInput,
-            "project": forms.HiddenInput,
         }
 
     def __init__(self, *args: Any, user: User, **kwargs: Any) -> None:
@@ -63,6 +191,27 @@ class ActivityForm(DetachedInstanceMixin, forms.ModelForm):
         owner.empty_label = _("Me")
         for name, model in (("sale", Sale), ("company", Company), ("person", Person), ("project", Project)):
             model_choice_field(self, name).queryset = scope_by_owner(model.objects.all(), user)
+
+    def clean(self) -> dict[str, Any]:
+        """A person, sale or project must belong to the chosen company (or, with no company
+        chosen, to the company of the others)."""
+        data = super().clean() or self.cleaned_data
+        company = data.get("company")
+        company_id = company.pk if company is not None else None
+        if company_id is None:
+            company_id = next(
+                (data[n].company_id for n in ("sale", "project", "person") if data.get(n) is not None), None
+            )
+        messages = {
+            "sale": _("This sale does not belong to the chosen company."),
+            "person": _("This person does not belong to the chosen company."),
+            "project": _("This project does not belong to the chosen company."),
+        }
+        for name, message in messages.items():
+            obj = data.get(name)
+            if obj is not None and company_id is not None and obj.company_id and obj.company_id != company_id:
+                self.add_error(name, message)
+        return data
 
     def clean_kind(self) -> str:
         return self.cleaned_data.get("kind") or ActivityType.TASK
@@ -86,10 +235,14 @@ class ActivityForm(DetachedInstanceMixin, forms.ModelForm):
             ("person", _("Person")),
             ("project", _("Project")),
         ):
-            value = self[name].value()
+            if self.is_bound:
+                value = self.cleaned_data.get(name) if hasattr(self, "cleaned_data") else None
+                pk = value.pk if value is not None else None
+            else:
+                pk = picked_id(self.initial.get(name) if name in self.initial else None)
             queryset = model_choice_field(self, name).queryset
-            if value and str(value).isdigit() and queryset is not None:
-                obj = queryset.filter(pk=value).first()
+            if pk and queryset is not None:
+                obj = queryset.filter(pk=pk).first()
                 if obj is not None:
                     out.append((label, obj))
         return out

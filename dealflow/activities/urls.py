@@ -7,6 +7,7 @@ app_name = "activities"
 urlpatterns = [
     path("activities/", views.activity_list, name="activity_list"),
     path("activities/new/", views.activity_create, name="activity_create"),
+    path("activities/pick/<str:kind>/", views.activity_pick, name="activity_pick"),
     path("activities/<int:pk>/", views.activity_detail, name="activity_detail"),
     path("activities/<int:pk>/done/", views.activity_done, name="activity_done"),
     path("activities/<int:pk>/delete/", views.activity_delete, name="activity_delete"),

@@ -8,23 +8,26 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponse, QueryDict
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from dealflow.accounts.visibility import scope_by_owner
 from dealflow.audit.services import history_for
 from dealflow.core.forms import run_service
 from dealflow.core.types import AuthedRequest
 from dealflow.core.views import list_context
 from dealflow.insights import export_lists, exports
+from dealflow.relations.models import Company, Person, Project
 from dealflow.sales import selectors as sales_selectors
+from dealflow.sales.models import Sale
 from dealflow.saved import lists, views_lists
 
 from . import selectors, services
-from .forms import ActivityForm
+from .forms import ActivityForm, picked_id, picker_label, picker_options
 from .models import ActivityType
 
 
@@ -147,6 +150,22 @@ def _form_page(request: AuthedRequest, form: ActivityForm, save: Any, activity: 
 def activity_create(request: AuthedRequest) -> HttpResponse:
     form = ActivityForm(request.POST or None, initial=_prefill(request), user=request.user)
     return _form_page(request, form, lambda f: services.activity_create(actor=request.user, data=f.service_data()))
+
+
+PICK_MODELS: dict[str, Any] = {"sale": Sale, "company": Company, "person": Person, "project": Project}
+
+
+@login_required
+def activity_pick(request: AuthedRequest, kind: str) -> HttpResponse:
+    """The picker's suggestions: at most 20 <option>s of records the user may see that match
+    what was typed (?<kind>= or ?q=), narrowed to the chosen company (?company=)."""
+    model = PICK_MODELS.get(kind)
+    if model is None:
+        raise Http404
+    q = (request.GET.get(kind) or request.GET.get("q") or "")[:200]
+    queryset = scope_by_owner(model.objects.all(), request.user)
+    rows = picker_options(queryset, q, kind, picked_id(request.GET.get("company")))
+    return render(request, "activities/_pick_options.html", {"options": [picker_label(r) for r in rows]})
 
 
 @login_required

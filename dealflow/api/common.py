@@ -11,6 +11,7 @@ from ninja import Schema
 from ninja.security import HttpBearer, django_auth
 
 from dealflow.accounts.services import api_token_authenticate
+from dealflow.core.views import rows_in_order
 
 if TYPE_CHECKING:
     from dealflow.relations.forms import VersionedForm
@@ -89,6 +90,6 @@ def paginate_qs(qs: QuerySet, page: int, page_size: int) -> tuple[list[Any], dic
     page_size = max(1, min(page_size, 200))
     page = max(1, page)
     count = qs.count()
-    items = list(qs[(page - 1) * page_size : page * page_size])
+    items = rows_in_order(qs, (page - 1) * page_size, page * page_size)
     pages = max(1, (count + page_size - 1) // page_size)
     return items, {"count": count, "page": page, "page_size": page_size, "pages": pages}

@@ -8,6 +8,15 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 
+def rows_in_order(qs: QuerySet, bottom: int, top: int) -> list[Any]:
+    """qs[bottom:top] in two steps: the ids by a lean query (no joins for the related rows the
+    page shows, so the database walks its sort index and stops after the page), then those rows
+    with everything they show. One wide query with joins would sort every matching row first."""
+    ids = list(qs.values_list("pk", flat=True)[bottom:top])
+    found = {row.pk: row for row in qs.order_by().filter(pk__in=ids)} if ids else {}
+    return [found[pk] for pk in ids if pk in found]
+
+
 def paginate(
     request: HttpRequest, qs: QuerySet, per_page: int | None = None, paginator_class: type[Paginator] = Paginator
 ) -> Page:

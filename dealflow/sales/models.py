@@ -249,6 +249,11 @@ class Sale(Versioned):
             models.Index(fields=["amount", "id", "owner"], name="sale_list_by_amount"),
             models.Index(fields=["created_at", "id", "owner"], name="sale_list_by_created"),
             models.Index(fields=["title", "id", "owner"], name="sale_list_by_title"),
+            # The board: a column's cards in card order, and all heads from the index alone.
+            models.Index(fields=["phase", "sale_date", "id", "owner", "status"], name="sale_board_column"),
+            models.Index(
+                fields=["pipeline", "owner", "status", "phase", "amount", "probability"], name="sale_board_heads"
+            ),  # fmt: skip
         ]
 
     def __str__(self) -> str:

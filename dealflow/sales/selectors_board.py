@@ -72,11 +72,20 @@ def _team_member_ids(user: User) -> set[int]:
 def board_sales(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> QuerySet[Sale]:
     """The sales the board shows: open and stalled ones, and in a closing phase those closed
     in the last CLOSED_WITHIN_DAYS days; only what `user` may see, narrowed by the filters."""
-    since = timezone.localdate() - dt.timedelta(days=CLOSED_WITHIN_DAYS)
-    qs = scope_by_owner(Sale.objects.filter(pipeline=pipeline), user).filter(
+    since = _closed_since()
+    return _board_base(user=user, pipeline=pipeline, filters=filters).filter(
         Q(status__in=[SaleStatus.OPEN, SaleStatus.STALLED])
         | Q(status__in=[SaleStatus.SOLD, SaleStatus.LOST], phase__kind=Phase.Kind.CLOSING, closed_date__gte=since)
     )
+
+
+def _closed_since() -> dt.date:
+    return timezone.localdate() - dt.timedelta(days=CLOSED_WITHIN_DAYS)
+
+
+def _board_base(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> QuerySet[Sale]:
+    """The pipeline's sales `user` may see, narrowed by the filters; no status rule yet."""
+    qs = scope_by_owner(Sale.objects.filter(pipeline=pipeline), user)
     if filters.owner == "mine":
         qs = qs.filter(owner=user)
     elif filters.owner == "team":
@@ -88,26 +97,46 @@ def board_sales(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> Que
     return qs
 
 
-def column_heads(qs: QuerySet[Sale], phase_ids: list[int]) -> dict[int, dict[str, Any]]:
-    """Count, total and weighted value per phase: one aggregate query for all columns."""
+def column_heads(base: QuerySet[Sale], phases: list[Phase]) -> dict[int, dict[str, Any]]:
+    """Count, total and weighted value per phase, for all columns at once: one aggregate over
+    the open and stalled sales (read from the sale_board_heads index alone) and, when there is
+    a closing column, one over the recently closed ones (the status/closed date index)."""
     weighted = ExpressionWrapper(
         F("amount") * F("probability"), output_field=DecimalField(max_digits=20, decimal_places=2)
     )
-    rows = (
-        qs.filter(phase_id__in=phase_ids)
-        .order_by()
-        .values("phase_id")
-        .annotate(count=Count("id"), total=Sum("amount"), weighted=Sum(weighted))
-    )
+    aggregates = {"count": Count("id"), "total": Sum("amount"), "weighted": Sum(weighted)}
+    parts = [base.filter(status__in=[SaleStatus.OPEN, SaleStatus.STALLED], phase_id__in=[p.pk for p in phases])]
+    closing = [p.pk for p in phases if p.is_closing]
+    if closing:
+        parts.append(
+            base.filter(
+                status__in=[SaleStatus.SOLD, SaleStatus.LOST], closed_date__gte=_closed_since(), phase_id__in=closing
+            )  # fmt: skip
+        )
+    sums: dict[int, list[Any]] = {}
+    for part in parts:
+        rows: Any = part.order_by().values("phase_id").annotate(**aggregates)
+        for r in rows:
+            into = sums.setdefault(r["phase_id"], [0, Decimal(0), Decimal(0)])
+            into[0] += r["count"]
+            into[1] += Decimal(r["total"] or 0)
+            into[2] += Decimal(r["weighted"] or 0)
     cent = Decimal("0.01")
     return {
-        r["phase_id"]: {
-            "count": r["count"],
-            "total": Decimal(r["total"] or 0).quantize(cent),
-            "weighted": (Decimal(r["weighted"] or 0) / 100).quantize(cent),
-        }
-        for r in rows
+        phase_id: {"count": n, "total": total.quantize(cent), "weighted": (weighted_sum / 100).quantize(cent)}
+        for phase_id, (n, total, weighted_sum) in sums.items()
     }
+
+
+def _column(base: QuerySet[Sale], phase: Phase) -> QuerySet[Sale]:
+    """One column's sales. Written as "not sold or lost" for a regular column so that SQLite
+    walks the sale_board_column index in card order instead of sorting the whole column."""
+    if phase.is_closing:
+        return base.filter(phase_id=phase.pk).filter(
+            Q(status__in=[SaleStatus.OPEN, SaleStatus.STALLED])
+            | Q(status__in=[SaleStatus.SOLD, SaleStatus.LOST], closed_date__gte=_closed_since())
+        )
+    return base.filter(phase_id=phase.pk).exclude(status__in=[SaleStatus.SOLD, SaleStatus.LOST])
 
 
 def encode_cursor(sale: Sale) -> str:
@@ -122,34 +151,33 @@ def decode_cursor(value: str) -> tuple[dt.date | None, int] | None:
         return None
 
 
-def _after(qs: QuerySet[Sale], cursor: tuple[dt.date | None, int] | None) -> QuerySet[Sale]:
-    """Keyset: the rows after (sale_date, id) in the order sale_date (nulls last), id."""
+def _branches(qs: QuerySet[Sale], cursor: tuple[dt.date | None, int] | None) -> list[QuerySet[Sale]]:
+    """A column in card order (sale date, nulls last; id) after `cursor`, as ordered branches:
+    the dated cards, then the undated ones. Each branch is one index walk; "nulls last" in one
+    ORDER BY would make SQLite sort the whole column."""
+    dated = qs.filter(sale_date__isnull=False).order_by("sale_date", "id")
+    undated = qs.filter(sale_date__isnull=True).order_by("id")
     if cursor is None:
-        return qs
+        return [dated, undated]
     date, pk = cursor
     if date is None:
-        return qs.filter(sale_date__isnull=True, id__gt=pk)
-    return qs.filter(Q(sale_date__gt=date) | Q(sale_date=date, id__gt=pk) | Q(sale_date__isnull=True))
+        return [undated.filter(id__gt=pk)]
+    return [dated.filter(Q(sale_date__gt=date) | Q(sale_date=date, id__gt=pk)), undated]
 
 
-def _page_ids_sql(qs: QuerySet[Sale], limit: int) -> tuple[str, tuple[Any, ...]]:
-    sub = qs.order_by(*CARD_ORDER).values("id")[:limit]
-    sql, params = sub.query.get_compiler(using=sub.db).as_sql()
-    return sql, tuple(params)
-
-
-def _first_page_ids(qs: QuerySet[Sale], phase_ids: list[int], limit: int) -> list[int]:
-    """The first `limit` card ids of every column in one UNION ALL query (each branch a small
-    ordered, limited scan; Django cannot slice the branches of a union on SQLite itself)."""
-    if not phase_ids:
+def _union_ids(branches: list[QuerySet[Sale]], limit: int) -> list[int]:
+    """The first `limit` ids of each branch, in one UNION ALL query (Django cannot slice the
+    branches of a union on SQLite itself)."""
+    if not branches:
         return []
     parts: list[str] = []
     params: list[Any] = []
-    for i, phase_id in enumerate(phase_ids):
-        sql, p = _page_ids_sql(qs.filter(phase_id=phase_id), limit)
+    for i, branch in enumerate(branches):
+        sub = branch.values("id")[:limit]
+        sql, p = sub.query.get_compiler(using=sub.db).as_sql()
         parts.append(f"SELECT * FROM ({sql}) AS c{i}")  # noqa: S608 - SQL compiled by Django, values are parameters
         params.extend(p)
-    with connections[qs.db].cursor() as cursor:
+    with connections[branches[0].db].cursor() as cursor:
         cursor.execute(" UNION ALL ".join(parts), params)
         return [row[0] for row in cursor.fetchall()]
 
@@ -173,11 +201,11 @@ def _paged(cards: list[Sale], limit: int) -> tuple[list[Sale], str | None]:
 def board_columns(
     *, user: User, pipeline: Pipeline, phases: list[Phase], filters: BoardFilters, limit: int = CARDS_PER_COLUMN
 ) -> list[Column]:
-    qs = board_sales(user=user, pipeline=pipeline, filters=filters)
-    phase_ids = [p.pk for p in phases]
-    heads = column_heads(qs, phase_ids)
-    by_phase: dict[int, list[Sale]] = {pk: [] for pk in phase_ids}
-    for sale in _cards(_first_page_ids(qs, phase_ids, limit + 1)):
+    base = _board_base(user=user, pipeline=pipeline, filters=filters)
+    heads = column_heads(base, phases)
+    by_phase: dict[int, list[Sale]] = {p.pk: [] for p in phases}
+    branches = [b for p in phases for b in _branches(_column(base, p), None)]
+    for sale in _cards(_union_ids(branches, limit + 1)):  # in card order
         by_phase[sale.phase_id].append(sale)
     columns = []
     for phase in phases:
@@ -196,15 +224,14 @@ def board_column_page(
     limit: int = CARDS_PER_COLUMN,
 ) -> tuple[list[Sale], str | None]:
     """The next page of one column, after the cursor of the last card shown."""
-    qs = _after(board_sales(user=user, pipeline=pipeline, filters=filters).filter(phase=phase), decode_cursor(after))
-    ids = list(qs.order_by(*CARD_ORDER).values_list("id", flat=True)[: limit + 1])
+    column = _column(_board_base(user=user, pipeline=pipeline, filters=filters), phase)
+    ids = _union_ids(_branches(column, decode_cursor(after)), limit + 1)
     return _paged(_cards(ids), limit)
 
 
 def board_heads(*, user: User, pipeline: Pipeline, phases: list[Phase], filters: BoardFilters) -> list[Column]:
     """Just the heads of some columns (after a move)."""
-    qs = board_sales(user=user, pipeline=pipeline, filters=filters)
-    heads = column_heads(qs, [p.pk for p in phases])
+    heads = column_heads(_board_base(user=user, pipeline=pipeline, filters=filters), phases)
     return [Column(phase=p, **heads.get(p.pk, {})) for p in phases]
 
 

@@ -17,6 +17,8 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from dealflow.core.views import rows_in_order
+
 COUNT_CAP = 10_000
 
 
@@ -41,9 +43,7 @@ class CappedPaginator(Paginator):
         return self._counted > COUNT_CAP
 
     def page(self, number: Any) -> Page:
-        """The page in two steps: the ids of its rows by a lean query (no joins for the related
-        rows shown, so the database walks the sort index and stops after the page), then those
-        rows with everything they show. One wide query with joins would sort every visible row."""
+        """The page's rows fetched in two steps (core.views.rows_in_order)."""
         qs: Any = self.object_list
         if not isinstance(qs, QuerySet) or qs.query.is_sliced:
             return super().page(number)
@@ -52,9 +52,7 @@ class CappedPaginator(Paginator):
         top = bottom + self.per_page
         if top + self.orphans >= self.count:
             top = self.count
-        ids = list(qs.values_list("pk", flat=True)[bottom:top])
-        found = {row.pk: row for row in qs.order_by().filter(pk__in=ids)} if ids else {}
-        return self._get_page([found[pk] for pk in ids if pk in found], number, self)
+        return Page(rows_in_order(qs, bottom, top), number, self)
 
 
 @dataclass(frozen=True)

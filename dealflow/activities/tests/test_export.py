@@ -27,7 +27,7 @@ def test_activity_export_equals_screen(salesperson, teammate, outsider, client):
     got = read_csv(client.get(reverse("activities:activity_list"), {**params, "format": "csv"}))
     assert got[0] == ["Due", "Type", "Subject", "Company", "Sale", "Owner", "Done"]
     # type, subject, company, sale and owner as on screen ("—" there is empty here)
-    assert [[r[1], r[2], r[3] or "—", r[4] or "—", r[5]] for r in got[1:]] == [r[2:7] for r in screen[1:]]
+    assert [[r[1], r[2], r[3] or "—", r[4] or "—", r[5]] for r in got[1:]] == [r[3:8] for r in screen[1:]]
     assert [r[2] for r in got[1:]] == ["Call Bakker", "Visit Smit"]  # not done, not klara's
     assert got[1][3] == "Bakker BV" and got[1][6] == "No"
     xl = read_xlsx(client.get(reverse("activities:activity_list"), {**params, "format": "xlsx", "status": "all"}))

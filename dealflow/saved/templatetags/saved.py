@@ -1,4 +1,5 @@
-"""The favourite star, the "Add to selection" control and the favourites menu data."""
+"""The favourite star, the "Add to selection" control, the favourites menu data and the
+call-list panel on a member's card."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from typing import Any
 
 from django import template
 
-from dealflow.saved import selectors
+from dealflow.saved import calllist, selectors
 
 register = template.Library()
 
@@ -33,3 +34,9 @@ def add_to_selection(context: Any, target: Any, kind: str) -> dict[str, Any]:
 @register.simple_tag(takes_context=True)
 def favourite_groups(context: Any) -> list[tuple[str, str, list[Any]]]:
     return selectors.favourites_by_kind(context["request"].user)
+
+
+@register.inclusion_tag("saved/_call_panel.html", takes_context=True)
+def call_list_panel(context: Any, target: Any, kind: str) -> dict[str, Any]:
+    """The call-list panel when the card was opened from a call list (?selection=&i=), else nothing."""
+    return calllist.call_list_context(context["request"], kind, target)

@@ -34,26 +34,46 @@ def test_work_through_a_call_list(page, salesperson):
         expect(page.get_by_role("status")).to_contain_text("Added to “Call today”")
     page.get_by_role("button", name="Favourite").click()
     expect(page.get_by_role("button", name="Favourite")).to_have_attribute("aria-pressed", "true")
-
-    page.get_by_role("link", name="Selections").click()
-    page.get_by_role("link", name="Open as call list").click()
-    expect(page.locator("#position")).to_have_text("1 of 3")
-    expect(page.locator("#member-h")).to_have_text("Alpha")
-    page.get_by_role("link", name="Next ›").click()
-    expect(page.locator("#position")).to_have_text("2 of 3")
-    page.keyboard.press("j")
-    expect(page.locator("#position")).to_have_text("3 of 3")
-    expect(page.locator("#member-h")).to_contain_text("Charlie")
-    expect(page.locator("#member-h")).to_contain_text("Overdue")
-    panel = page.get_by_role("complementary", name="Call list")
-    expect(panel.locator("li.overdue")).to_have_text(re.compile("Charlie"))
-    expect(panel.locator("[aria-current=true]")).to_have_text("Charlie")
-    page.keyboard.press("Alt+ArrowUp")
-    expect(page.locator("#position")).to_have_text("2 of 3")
-    page.keyboard.press("j")
-    page.locator("summary", has_text="Favourites").click()
-    page.screenshot(path="/tmp/calllist.png", full_page=True)
     assert Selection.objects.get().members.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_work_through_a_call_list_on_the_cards_in_dutch(page, salesperson):
+    """The call list opens each member's own card with the panel beside it (in Dutch)."""
+    companies = [
+        CompanyFactory(name=name, owner=salesperson, phone="030 123") for name in ("Alpha", "Bravo", "Charlie")
+    ]
+    Activity.objects.create(subject="Terugbellen", owner=salesperson, company=companies[2],
+                            starts_at=timezone.now() - dt.timedelta(hours=3))  # fmt: skip
+    selection = services.selection_create(
+        actor=salesperson, data={"name": "Bellen vandaag", "entity": "company", "kind": "static"},
+        members=[c.pk for c in companies],
+    )  # fmt: skip
+    salesperson.language = "nl"
+    salesperson.save(update_fields=["language"])
+    login(page, salesperson.username)
+    page.goto("/selections/")
+    page.get_by_role("link", name="Openen als bellijst").click()
+    expect(page).to_have_url(re.compile(rf"/companies/{companies[0].pk}/\?selection={selection.pk}&i=1$"))
+    expect(page.locator("h1")).to_contain_text("Alpha")  # the real company card
+    panel = page.get_by_role("complementary", name="Bellijst")
+    expect(panel.locator("#position")).to_have_text("1 van 3")
+    expect(panel.locator("li.overdue")).to_have_text(re.compile(r"Charlie\s+Te laat"))
+    panel.get_by_role("link", name="Volgende ›").click()
+    expect(page.locator("h1")).to_contain_text("Bravo")
+    expect(panel.locator("#position")).to_have_text("2 van 3")
+    page.keyboard.press("j")
+    expect(page.locator("h1")).to_contain_text("Charlie")
+    expect(panel.locator("#position")).to_have_text("3 van 3")
+    expect(panel.locator(".current-overdue")).to_contain_text("Te laat")
+    expect(panel.locator("[aria-current=true]")).to_have_text("Charlie")
+    expect(panel.get_by_text("Volgende ›")).to_have_attribute("aria-disabled", "true")
+    page.screenshot(path="/tmp/calllist.png", full_page=True)
+    page.keyboard.press("Alt+ArrowUp")
+    expect(page.locator("h1")).to_contain_text("Bravo")
+    panel.get_by_role("link", name="Vorige").click()
+    expect(page.locator("h1")).to_contain_text("Alpha")
+    expect(panel.locator("#position")).to_have_text("1 van 3")
 
 
 @pytest.mark.django_db(transaction=True)

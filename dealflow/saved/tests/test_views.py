@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.urls import reverse
@@ -25,30 +26,75 @@ def calllist(salesperson):
     return selection, companies
 
 
-def test_call_list_shows_member_position_panel_and_red_overdue(client, salesperson, calllist):
+def test_work_opens_the_members_card_with_the_call_list_panel(client, salesperson, calllist):
     selection, companies = calllist
     client.force_login(salesperson)
-    html = client.get(reverse("saved:selection_work", args=[selection.pk]) + "?i=2").content.decode()
-    assert "2 of 3" in html
-    assert '<h2 id="member-h" class="overdue"><a href="%s">Firm 1</a>' % companies[1].get_absolute_url() in html
-    assert '<aside id="call-panel"' in html
-    assert 'class="overdue"' in html and "Overdue" in html
-    assert 'rel="prev"' in html and 'rel="next"' in html and "?i=3" in html
+    work = reverse("saved:selection_work", args=[selection.pk])
+    response = client.get(work)
+    assert response.status_code == 302
+    assert response["Location"] == f"{companies[0].get_absolute_url()}?selection={selection.pk}&i=1"
+    assert client.get(work + "?i=2")["Location"].endswith(f"?selection={selection.pk}&i=2")
+    assert client.get(work + "?i=99")["Location"].endswith(f"?selection={selection.pk}&i=3")  # clamped
+    html = client.get(client.get(work + "?i=2")["Location"]).content.decode()
+    assert "<h1>Firm 1" in html  # the real company card
+    assert '<aside id="call-panel"' in html and "2 of 3" in html
+    assert f'<li value="2" class="overdue"><a href="{companies[1].get_absolute_url()}?selection={selection.pk}&amp;i=2"' \
+        ' aria-current="true">Firm 1</a> <span class="overdue-mark">Overdue</span>' in html  # fmt: skip
+    assert "This member has overdue work." in html
+    assert f'href="{companies[0].get_absolute_url()}?selection={selection.pk}&amp;i=1" rel="prev"' in html
+    assert f'href="{companies[2].get_absolute_url()}?selection={selection.pk}&amp;i=3" rel="next"' in html
+    # Without the parameters (or for a selection over another kind) the card has no panel.
+    assert "call-panel" not in client.get(companies[1].get_absolute_url()).content.decode()
+    other = services.selection_create(actor=salesperson, data={"name": "Deals", "entity": "sale", "kind": "static"})
+    assert (
+        "call-panel" not in client.get(f"{companies[1].get_absolute_url()}?selection={other.pk}&i=1").content.decode()
+    )
 
 
-def test_call_list_panel_partial_and_flat_query_count(client, salesperson, calllist, django_assert_max_num_queries):
-    selection, _companies = calllist
+def test_call_list_on_sale_and_person_cards_marks_a_passed_sale_date(client, salesperson):
+    from dealflow.relations.tests.factories import PersonFactory
+
+    late = SaleFactory(owner=salesperson, title="Late deal", sale_date=timezone.localdate() - dt.timedelta(days=3))
+    fine = SaleFactory(owner=salesperson, title="Fine deal", sale_date=timezone.localdate() + dt.timedelta(days=30))
+    deals = services.selection_create(actor=salesperson, data={"name": "Deals", "entity": "sale", "kind": "static"},
+                                      members=[late.pk, fine.pk])  # fmt: skip
     client.force_login(salesperson)
-    url = reverse("saved:selection_work", args=[selection.pk])
-    partial = client.get(url, headers={"HX-Request": "true", "HX-Target": "call-panel"}).content.decode()
-    assert partial.lstrip().startswith("<aside") and "Firm 0" in partial
-    with django_assert_max_num_queries(20) as few:
+    first = client.get(reverse("saved:selection_work", args=[deals.pk]))["Location"]
+    html = client.get(first).content.decode()
+    assert 'class="sale-head"' in html and '<aside id="call-panel"' in html
+    items = {name: cls for cls, name in re.findall(r'<li value="\d+"( class="overdue")?><a [^>]*>([^<]+)</a>', html)}
+    assert items == {"Late deal": ' class="overdue"', "Fine deal": ""}
+    # A card action keeps the call list (the browse parameters travel along).
+    assert f"selection={deals.pk}&amp;i=" in html.split('class="actions no-print"')[1].split("</div>")[0]
+    person = PersonFactory(owner=salesperson)
+    people = services.selection_create(actor=salesperson, data={"name": "People", "entity": "person",
+                                       "kind": "static"}, members=[person.pk])  # fmt: skip
+    html = client.get(client.get(reverse("saved:selection_work", args=[people.pk]))["Location"]).content.decode()
+    assert '<aside id="call-panel"' in html and "1 of 1" in html and 'aria-disabled="true">‹ Previous' in html
+
+
+def test_call_list_panel_query_count_does_not_grow(client, salesperson, calllist, django_assert_max_num_queries):
+    selection, companies = calllist
+    client.force_login(salesperson)
+    url = f"{companies[0].get_absolute_url()}?selection={selection.pk}&i=1"
+    with django_assert_max_num_queries(60) as few:
         client.get(url)
-    for n in range(3, 20):
+    for n in range(3, 40):
         services.selection_add_members(actor=salesperson, selection=selection,
                                        ids=[CompanyFactory(name=f"More {n}", owner=salesperson).pk])  # fmt: skip
     with django_assert_max_num_queries(len(few.captured_queries)):
-        client.get(url)
+        html = client.get(url).content.decode()
+    assert "1 of 40" in html and "Later members" in html
+    last = client.get(f"{reverse('saved:selection_work', args=[selection.pk])}?i=40")["Location"]
+    assert "40 of 40" in client.get(last).content.decode()
+
+
+def test_an_empty_call_list_says_so(client, salesperson):
+    empty = services.selection_create(actor=salesperson, data={"name": "Nobody", "entity": "company",
+                                      "kind": "static"})  # fmt: skip
+    client.force_login(salesperson)
+    html = client.get(reverse("saved:selection_work", args=[empty.pk])).content.decode()
+    assert "This selection has no members you can see." in html
 
 
 def test_other_users_private_selection_is_404(client, teammate, calllist):
