@@ -1,26 +1,28 @@
-"""A seeded, bulk-inserted data set for `make bench` (`manage.py generate_data`).
+"""A seeded, bulk-loaded data set for `make bench` (`manage.py generate_data`).
 
-Rows go in with bulk_create in chunked transactions, never through the per-row services, but they
-follow the same rules: phase records match each sale's status and phase, closed sales sit in a
-closing phase with a fitting close reason and a closed date, stalled sales have a reason and a
-future reopen date. The search index is kept current by the database triggers (dealflow.search).
+Rows are made here as plain tuples and go in through raw SQL (dealflow.core.bulkload: executemany
+on SQLite, COPY on PostgreSQL), never through the per-row services, but they follow the same
+rules: phase records match each sale's status and phase (each one left when the next was
+entered), closed sales sit in a closing phase with a fitting close reason and a closed date,
+stalled sales have a reason and a future reopen date, and open activities include overdue ones.
+The search index is dropped during the load and rebuilt once at the end.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import random
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from decimal import Decimal
 
 from django.contrib.auth.hashers import make_password
-from django.db import models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from dealflow.accounts.models import Role, Team, User
 from dealflow.activities.models import Activity, ActivityType
+from dealflow.core.bulkload import Loader, Row, Table, day, ts
 from dealflow.core.models import SiteSettings
 from dealflow.relations.models import AccountType, Company, Person
 from dealflow.sales.models import (
@@ -37,8 +39,7 @@ from dealflow.sales.models import (
 
 MARKER_TEAM = "Generated team 1"  # its presence says "this database holds a generated data set"
 PASSWORD = "dealflow-bench"
-BATCH = 2000
-CHUNK = 5000  # sales per transaction (with their phase records and activities)
+CHUNK = 25_000  # sales per batch (with their phase records and activities); one transaction each on SQLite
 
 
 @dataclass(frozen=True)
@@ -54,98 +55,38 @@ SIZES = {
     "large": Size(companies=100_000, persons=300_000, sales=1_000_000),
 }
 STATUS_WEIGHTS = [(SaleStatus.OPEN, 55), (SaleStatus.SOLD, 15), (SaleStatus.LOST, 22), (SaleStatus.STALLED, 8)]
-WORDS = [
-    "Alpha",
-    "Beacon",
-    "Cedar",
-    "Delta",
-    "Ember",
-    "Fjord",
-    "Granite",
-    "Harbor",
-    "Iris",
-    "Juniper",
-    "Kestrel",
-    "Lumen",
-    "Meridian",
-    "Nimbus",
-    "Orchid",
-    "Pioneer",
-    "Quartz",
-    "Riverside",
-    "Summit",
-    "Tundra",
-    "Umbra",
-    "Vertex",
-    "Willow",
-    "Xenon",
-    "Yarrow",
-    "Zenith",
-]
+WORDS = ["Alpha", "Beacon", "Cedar", "Delta", "Ember", "Fjord", "Granite", "Harbor", "Iris", "Juniper", "Kestrel",
+         "Lumen", "Meridian", "Nimbus", "Orchid", "Pioneer", "Quartz", "Riverside", "Summit", "Tundra", "Umbra",
+         "Vertex", "Willow", "Xenon", "Yarrow", "Zenith"]  # fmt: skip
 SUFFIXES = ["Installations", "Climate", "Services", "Logistics", "Foods", "Media", "Systems", "Works", "Partners"]
-FIRST = [
-    "Anna",
-    "Bram",
-    "Chloe",
-    "Daan",
-    "Eva",
-    "Finn",
-    "Greta",
-    "Hugo",
-    "Ines",
-    "Jonas",
-    "Lena",
-    "Milan",
-    "Nora",
-    "Otto",
-    "Pia",
-    "Ruben",
-    "Sara",
-    "Tim",
-    "Vera",
-    "Wout",
-]
-LAST = [
-    "Jansen",
-    "Bakker",
-    "Visser",
-    "Smit",
-    "Meijer",
-    "Mulder",
-    "Bos",
-    "Vos",
-    "Peters",
-    "Hendriks",
-    "Dekker",
-    "Brouwer",
-    "Dijkstra",
-    "Koster",
-]
+FIRST = ["Anna", "Bram", "Chloe", "Daan", "Eva", "Finn", "Greta", "Hugo", "Ines", "Jonas", "Lena", "Milan", "Nora",
+         "Otto", "Pia", "Ruben", "Sara", "Tim", "Vera", "Wout"]  # fmt: skip
+LAST = ["Jansen", "Bakker", "Visser", "Smit", "Meijer", "Mulder", "Bos", "Vos", "Peters", "Hendriks", "Dekker",
+        "Brouwer", "Dijkstra", "Koster"]  # fmt: skip
 CITIES = ["Amsterdam", "Rotterdam", "Utrecht", "Eindhoven", "Groningen", "Antwerp", "Porto", "Berlin", "Hamburg"]
 SUBJECTS = ["Call to qualify", "Send the proposal", "Follow up", "Demo meeting", "Check the budget", "Contract review"]
+KINDS = [str(k) for k in (ActivityType.CALL, ActivityType.MEETING, ActivityType.TASK, ActivityType.EMAIL)]
+RECURRING = [0, 0, 0, 50, 100, 250]
+THREE_YEARS = 3 * 365 * 86400
+OPEN, SOLD, LOST, STALLED = (str(s) for s in (SaleStatus.OPEN, SaleStatus.SOLD, SaleStatus.LOST, SaleStatus.STALLED))
+
+# The columns generate() fills, in the order of its tuples (the others get their defaults).
+COMPANY = Table(Company, ["id", "created_at", "updated_at", "name", "owner_id", "account_type_id", "visiting_city",
+                          "country", "phone", "email"])  # fmt: skip
+PERSON = Table(Person, ["id", "created_at", "updated_at", "first_name", "last_name", "company_id", "owner_id", "email"])
+SALE = Table(Sale, ["id", "created_at", "updated_at", "title", "company_id", "person_id", "owner_id", "pipeline_id",
+                    "phase_id", "phase_entered_at", "status", "amount", "probability", "recurring_value", "score",
+                    "sale_date", "close_reason_id", "closed_date", "competitor_id", "stall_reason_id",
+                    "reopen_date"])  # fmt: skip
+RECORD = Table(PhaseRecord, ["id", "sale_id", "phase_id", "entered_at", "left_at", "moved_by_id", "score",
+                             "expected_value", "recurring_value", "status"])  # fmt: skip
+ACTIVITY = Table(Activity, ["id", "kind", "subject", "starts_at", "done", "done_at", "owner_id", "company_id",
+                            "person_id", "sale_id", "created_at", "updated_at"])  # fmt: skip
+MODELS = (Company, Person, Sale, PhaseRecord, Activity)
 
 
 def has_generated_data() -> bool:
     return Team.objects.filter(name=MARKER_TEAM).exists()
-
-
-@contextmanager
-def keep_given_timestamps() -> Iterator[None]:
-    """bulk_create would stamp created_at/updated_at with now; keep the generated dates instead."""
-    fields = [
-        f
-        for model in (Company, Person, Sale, Activity)
-        for f in model._meta.concrete_fields
-        if isinstance(f, models.DateTimeField) and (f.auto_now or f.auto_now_add)
-    ]
-    saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
-    for f in fields:
-        f.auto_now = f.auto_now_add = False  # type: ignore[attr-defined]
-    try:
-        yield
-    finally:
-        for f, auto_now, auto_now_add in saved:
-            f.auto_now, f.auto_now_add = auto_now, auto_now_add  # type: ignore[attr-defined]
 
 
 def funnel_setup() -> tuple[Pipeline, list[Phase]]:
@@ -180,7 +121,7 @@ def funnel_setup() -> tuple[Pipeline, list[Phase]]:
     return pipeline, list(pipeline.phases.filter(is_active=True).order_by("order", "id"))
 
 
-def _users(rng: random.Random, now: dt.datetime) -> tuple[list[User], list[User]]:
+def _users(rng: random.Random) -> tuple[list[User], list[User]]:
     """20 users in 4 teams: each team has one manager (also a member) and four salespeople."""
     password = make_password(PASSWORD)
     managers, sellers = [], []
@@ -200,153 +141,182 @@ def _users(rng: random.Random, now: dt.datetime) -> tuple[list[User], list[User]
     return managers, sellers
 
 
-def _in_batches(make: Callable[[int], models.Model], total: int, model: type[models.Model]) -> list[int]:
-    ids: list[int] = []
-    for start in range(0, total, CHUNK):
-        with transaction.atomic():
-            objs = model._default_manager.bulk_create([make(i) for i in range(start, min(total, start + CHUNK))], BATCH)
-        ids += [o.pk for o in objs]
-    return ids
+@dataclass
+class World:
+    """What the sale rows are drawn from: ids, owners and the funnel."""
 
-
-def _when(rng: random.Random, now: dt.datetime, days_back: int = 3 * 365) -> dt.datetime:
-    return now - dt.timedelta(seconds=rng.randrange(days_back * 86400))
+    rng: random.Random
+    now: int  # seconds since the epoch (UTC)
+    today: dt.date
+    companies: int
+    company_id0: int
+    company_owner: list[int]
+    persons_of: list[list[int]]
+    pipeline_id: int
+    initial: list[tuple[int, int, int]]  # (id, probability, order) of the funnel's phases
+    regular: list[tuple[int, int, int]]
+    closing: tuple[int, int, int]
+    reasons: dict[str, list[int]]  # fitting close reasons by status (sold/lost)
+    stall_reasons: list[int]
+    competitors: list[int]
+    next_record: int
+    next_activity: int
 
 
 def generate(size: str, seed: int = 1, report: Callable[[str], None] = print) -> dict[str, int]:
     spec = SIZES[size]
     rng = random.Random(seed)
-    now = timezone.now().replace(microsecond=0)
-    today = timezone.localdate()
+    now = int(timezone.now().timestamp())
     pipeline, phases = funnel_setup()
-    initial = [p for p in phases if p.kind == Phase.Kind.INITIAL][:1] or phases[:1]
-    regular = [p for p in phases if p.kind == Phase.Kind.REGULAR]
-    closing = next(p for p in phases if p.kind == Phase.Kind.CLOSING)
-    open_path = initial + regular  # an open sale in regular[k] went through initial, regular[0..k]
-    reasons = {
-        o: [r for r in CloseReason.objects.filter(is_active=True) if r.fits(o)] for o in (Outcome.WON, Outcome.LOST)
-    }
-    stall_reasons = list(StallReason.objects.filter(is_active=True))
-    competitors = list(Competitor.objects.filter(is_active=True))
-    account_types: list[AccountType | None] = [*AccountType.objects.filter(is_active=True)] or [None]
-    counts: dict[str, int] = {}
+    loader = Loader(connection, report)
+    with transaction.atomic():
+        managers, sellers = _users(rng)
+    owners = [u.pk for u in sellers] + [u.pk for u in managers]  # managers own a few too
+    weights = [5] * len(sellers) + [1] * len(managers)
+    company_owner = rng.choices(owners, weights, k=spec.companies)
+    account_types: list[int | None] = [*AccountType.objects.filter(is_active=True).values_list("id", flat=True)]
+    key = [(p.id, p.probability, p.order) for p in phases]
+    kinds = [p.kind for p in phases]
+    closing = next(k for k, kind in zip(key, kinds, strict=True) if kind == Phase.Kind.CLOSING)
+    initial = [k for k, kind in zip(key, kinds, strict=True) if kind == Phase.Kind.INITIAL][:1] or key[:1]
+    reasons = [r for r in CloseReason.objects.filter(is_active=True) if r.fits(Outcome.WON) or r.fits(Outcome.LOST)]
+    counts = {"companies": 0, "persons": 0, "sales": 0, "phase_records": 0, "activities": 0}
+    started = time.perf_counter()
 
-    with keep_given_timestamps():
-        with transaction.atomic():
-            managers, sellers = _users(rng, now)
-        owners = [u.pk for u in sellers] + [u.pk for u in managers]  # managers own a few too
-        weights = [5] * len(sellers) + [1] * len(managers)
-        company_owner = rng.choices(owners, weights, k=spec.companies)
+    def load(table: Table, rows: list[Row], name: str) -> None:
+        loader.insert(table, rows)
+        counts[name] += len(rows)
 
-        def company(i: int) -> Company:
-            stamp = _when(rng, now)
-            return Company(
-                name=f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(SUFFIXES)} {i + 1}",
-                owner_id=company_owner[i], account_type=rng.choice(account_types),
-                visiting_city=rng.choice(CITIES), country="NL", phone=f"+31 20 {rng.randrange(1000000, 9999999)}",
-                email=f"info{i + 1}@example.com", created_at=stamp, updated_at=stamp,
-            )  # fmt: skip
-
-        company_ids = _in_batches(company, spec.companies, Company)
-        counts["companies"] = len(company_ids)
-        report(f"companies: {len(company_ids)}")
-
-        person_company = [rng.randrange(spec.companies) for _ in range(spec.persons)]
-
-        def person(i: int) -> Person:
-            c = person_company[i]
-            stamp = _when(rng, now)
-            first, last = rng.choice(FIRST), rng.choice(LAST)
-            return Person(
-                first_name=first, last_name=last, company_id=company_ids[c], owner_id=company_owner[c],
-                email=f"{first.lower()}.{last.lower()}{i + 1}@example.com", created_at=stamp, updated_at=stamp,
-            )  # fmt: skip
-
-        person_ids = _in_batches(person, spec.persons, Person)
-        counts["persons"] = len(person_ids)
-        report(f"persons: {len(person_ids)}")
-        persons_of: dict[int, list[int]] = {}
-        for index, c in enumerate(person_company):
-            persons_of.setdefault(c, []).append(person_ids[index])
-
-        counts |= {"sales": 0, "phase_records": 0, "activities": 0}
-        statuses = [s for s, _ in STATUS_WEIGHTS]
-        status_w = [w for _, w in STATUS_WEIGHTS]
-        for start in range(0, spec.sales, CHUNK):
-            n = min(CHUNK, spec.sales - start)
-            sales, paths = [], []
-            for i in range(start, start + n):
-                c = min(spec.companies - 1, int(spec.companies * rng.random() ** 2.5))  # skewed: few big accounts
-                status = rng.choices(statuses, status_w)[0]
-                created = _when(rng, now)
-                amount = Decimal(rng.randrange(500, 250_000))
-                if status in (SaleStatus.SOLD, SaleStatus.LOST):
-                    path = initial + rng.sample(regular, rng.randint(0, min(2, len(regular))))
-                    path = sorted(path, key=lambda p: p.order) + [closing]
-                else:
-                    path = open_path[: rng.randint(1, len(open_path))]
-                span = max(60, int((now - created).total_seconds()))
-                steps = sorted(rng.randrange(span) for _ in range(len(path) - 1))
-                entered = [created] + [created + dt.timedelta(seconds=s) for s in steps]
-                sale = Sale(
-                    title=f"{rng.choice(SUFFIXES)} deal {i + 1}", company_id=company_ids[c],
-                    person_id=rng.choice(persons_of[c]) if c in persons_of and rng.random() < 0.7 else None,
-                    owner_id=company_owner[c], pipeline=pipeline, phase=path[-1], phase_entered_at=entered[-1],
-                    status=status, amount=amount, probability=path[-1].probability,
-                    recurring_value=Decimal(rng.choice([0, 0, 0, 50, 100, 250])),
-                    score=rng.randint(1, 100) if rng.random() < 0.6 else None,
-                    sale_date=(created + dt.timedelta(days=rng.randint(14, 240))).date(),
-                    created_at=created, updated_at=entered[-1],
-                )  # fmt: skip
-                if status in (SaleStatus.SOLD, SaleStatus.LOST):
-                    outcome = Outcome.WON if status == SaleStatus.SOLD else Outcome.LOST
-                    sale.close_reason = rng.choice(reasons[outcome])
-                    sale.closed_date = timezone.localtime(entered[-1]).date()
-                    sale.sale_date = sale.closed_date
-                    sale.probability = 100 if status == SaleStatus.SOLD else 0
-                    if status == SaleStatus.LOST and competitors and rng.random() < 0.4:
-                        sale.competitor = rng.choice(competitors)
-                elif status == SaleStatus.STALLED:
-                    sale.stall_reason = rng.choice(stall_reasons)
-                    sale.reopen_date = today + dt.timedelta(days=rng.randint(1, 120))
-                sales.append(sale)
-                paths.append((path, entered))
+    # On PostgreSQL the whole load is one transaction (a failure leaves nothing behind); SQLite
+    # commits each batch so its write-ahead log stays small.
+    whole = transaction.atomic() if not loader.sqlite else _Nothing()
+    with whole, loader.bulk_mode([t.name for t in (COMPANY, PERSON, SALE, RECORD, ACTIVITY)]):
+        company_id0 = loader.next_id(Company)
+        for first in range(0, spec.companies, CHUNK):
             with transaction.atomic():
-                Sale.objects.bulk_create(sales, BATCH)
-                records, activities = [], []
-                for sale, (path, entered) in zip(sales, paths, strict=True):
-                    for k, phase in enumerate(path):
-                        last = k == len(path) - 1
-                        records.append(PhaseRecord(
-                            sale_id=sale.pk, phase=phase, entered_at=entered[k],
-                            left_at=None if last else entered[k + 1], moved_by_id=sale.owner_id, score=sale.score,
-                            expected_value=sale.amount, recurring_value=sale.recurring_value,
-                            status=sale.status if last else SaleStatus.OPEN,
-                        ))  # fmt: skip
-                    for _a in range(rng.randint(1, 5)):
-                        activities.append(_activity(rng, sale, now))
-                PhaseRecord.objects.bulk_create(records, BATCH)
-                Activity.objects.bulk_create(activities, BATCH)
-            counts["sales"] += n
-            counts["phase_records"] += len(records)
-            counts["activities"] += len(activities)
-            if (start // CHUNK) % 20 == 0:
-                report(f"sales: {counts['sales']}")
+                load(COMPANY, _company_rows(rng, now, company_id0, company_owner, account_types or [None], first,
+                                            min(spec.companies, first + CHUNK)), "companies")  # fmt: skip
+        report(f"companies: {counts['companies']}")
+        person_id0 = loader.next_id(Person)
+        person_company = [rng.randrange(spec.companies) for _ in range(spec.persons)]
+        persons_of: list[list[int]] = [[] for _ in range(spec.companies)]
+        for index, c in enumerate(person_company):
+            persons_of[c].append(person_id0 + index)
+        for first in range(0, spec.persons, CHUNK * 2):
+            with transaction.atomic():
+                load(PERSON, _person_rows(rng, now, person_id0, company_id0, company_owner, person_company, first,
+                                          min(spec.persons, first + CHUNK * 2)), "persons")  # fmt: skip
+        report(f"persons: {counts['persons']}")
+        world = World(
+            rng=rng, now=now, today=timezone.localdate(), companies=spec.companies, company_id0=company_id0,
+            company_owner=company_owner, persons_of=persons_of, pipeline_id=pipeline.pk, initial=initial,
+            regular=[k for k, kind in zip(key, kinds, strict=True) if kind == Phase.Kind.REGULAR], closing=closing,
+            reasons={SOLD: [r.pk for r in reasons if r.fits(Outcome.WON)],
+                     LOST: [r.pk for r in reasons if r.fits(Outcome.LOST)]},
+            stall_reasons=list(StallReason.objects.filter(is_active=True).values_list("id", flat=True)),
+            competitors=list(Competitor.objects.filter(is_active=True).values_list("id", flat=True)),
+            next_record=loader.next_id(PhaseRecord), next_activity=loader.next_id(Activity),
+        )  # fmt: skip
+        sale_id0 = loader.next_id(Sale)
+        for first in range(0, spec.sales, CHUNK):
+            sales, records, activities = _sale_rows(world, sale_id0, first, min(spec.sales, first + CHUNK))
+            with transaction.atomic():
+                load(SALE, sales, "sales")
+                load(RECORD, records, "phase_records")
+                load(ACTIVITY, activities, "activities")
+            if counts["sales"] % (CHUNK * 8) == 0 or counts["sales"] == spec.sales:
+                rows = sum(counts.values())
+                report(f"sales: {counts['sales']} ({rows / (time.perf_counter() - started):,.0f} rows/s so far)")
+    loader.finish(MODELS)
     return counts
 
 
-def _activity(rng: random.Random, sale: Sale, now: dt.datetime) -> Activity:
-    """Past ones mostly done, a share still open (overdue), the rest planned ahead."""
-    created = sale.created_at
-    if sale.status in (SaleStatus.OPEN, SaleStatus.STALLED) and rng.random() < 0.4:
-        starts = now + dt.timedelta(minutes=rng.randrange(60, 60 * 24 * 60))
-        done = False
-    else:
-        starts = created + dt.timedelta(seconds=rng.randrange(max(60, int((now - created).total_seconds()))))
-        done = rng.random() < 0.85
-    return Activity(
-        kind=rng.choice([ActivityType.CALL, ActivityType.MEETING, ActivityType.TASK, ActivityType.EMAIL]),
-        subject=rng.choice(SUBJECTS), starts_at=starts, done=done, done_at=starts if done else None,
-        owner_id=sale.owner_id, company_id=sale.company_id, person_id=sale.person_id, sale_id=sale.pk,
-        created_at=created, updated_at=created,
-    )  # fmt: skip
+class _Nothing:
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _company_rows(rng: random.Random, now: int, id0: int, owner: list[int], account_types: list[int | None],
+                  first: int, stop: int) -> list[Row]:  # fmt: skip
+    rows = []
+    for i in range(first, stop):
+        stamp = ts(now - rng.randrange(THREE_YEARS))
+        name = f"{rng.choice(WORDS)} {rng.choice(WORDS)} {rng.choice(SUFFIXES)} {i + 1}"
+        rows.append((id0 + i, stamp, stamp, name, owner[i], rng.choice(account_types), rng.choice(CITIES), "NL",
+                     f"+31 20 {rng.randrange(1000000, 9999999)}", f"info{i + 1}@example.com"))  # fmt: skip
+    return rows
+
+
+def _person_rows(rng: random.Random, now: int, id0: int, company_id0: int, owner: list[int], company: list[int],
+                 first: int, stop: int) -> list[Row]:  # fmt: skip
+    rows = []
+    for i in range(first, stop):
+        stamp = ts(now - rng.randrange(THREE_YEARS))
+        given, family, c = rng.choice(FIRST), rng.choice(LAST), company[i]
+        rows.append((id0 + i, stamp, stamp, given, family, company_id0 + c, owner[c],
+                     f"{given.lower()}.{family.lower()}{i + 1}@example.com"))  # fmt: skip
+    return rows
+
+
+def _sale_rows(w: World, sale_id0: int, first: int, stop: int) -> tuple[list[Row], list[Row], list[Row]]:
+    """Sales first..stop-1 with their phase records (a chain: each left when the next was entered,
+    the last one open and carrying the sale's status) and 1-5 activities each."""
+    rng, now, tz = w.rng, w.now, timezone.get_current_timezone()
+    open_path = w.initial + w.regular  # an open sale in regular[k] went through initial, regular[0..k]
+    sales: list[Row] = []
+    records: list[Row] = []
+    activities: list[Row] = []
+    rid, aid = w.next_record, w.next_activity
+    for i in range(first, stop):
+        sale_id = sale_id0 + i
+        c = min(w.companies - 1, int(w.companies * rng.random() ** 2.5))  # skewed: few big accounts
+        owner, company_id, people = w.company_owner[c], w.company_id0 + c, w.persons_of[c]
+        person = rng.choice(people) if people and rng.random() < 0.7 else None
+        r = rng.random()  # 55 % open, 15 % sold, 22 % lost, 8 % stalled (STATUS_WEIGHTS)
+        status = OPEN if r < 0.55 else SOLD if r < 0.70 else LOST if r < 0.92 else STALLED
+        created = now - rng.randrange(THREE_YEARS)
+        if status in (SOLD, LOST):
+            between = rng.sample(w.regular, rng.randint(0, min(2, len(w.regular))))
+            path = [*w.initial, *sorted(between, key=lambda p: p[2]), w.closing]
+        else:
+            path = open_path[: rng.randint(1, len(open_path))]
+        span = max(60, now - created)
+        entered = [created, *sorted(created + rng.randrange(span) for _ in range(len(path) - 1))]
+        amount, recurring = rng.randrange(500, 250_000), rng.choice(RECURRING)
+        score = rng.randint(1, 100) if rng.random() < 0.6 else None
+        sale_date: str | None = day(created + rng.randint(14, 240) * 86400)
+        probability = path[-1][1]
+        close_reason = closed_date = competitor = stall_reason = reopen_date = None
+        if status in (SOLD, LOST):
+            close_reason = rng.choice(w.reasons[status])
+            closed_date = sale_date = dt.datetime.fromtimestamp(entered[-1], tz).date().isoformat()
+            probability = 100 if status == SOLD else 0
+            if status == LOST and w.competitors and rng.random() < 0.4:
+                competitor = rng.choice(w.competitors)
+        elif status == STALLED:
+            stall_reason = rng.choice(w.stall_reasons)
+            reopen_date = (w.today + dt.timedelta(days=rng.randint(1, 120))).isoformat()
+        last_move = ts(entered[-1])
+        sales.append((sale_id, ts(created), last_move, f"{rng.choice(SUFFIXES)} deal {i + 1}", company_id, person,
+                      owner, w.pipeline_id, path[-1][0], last_move, status, amount, probability, recurring, score,
+                      sale_date, close_reason, closed_date, competitor, stall_reason, reopen_date))  # fmt: skip
+        last = len(path) - 1
+        for k, phase in enumerate(path):
+            records.append((rid, sale_id, phase[0], ts(entered[k]), None if k == last else ts(entered[k + 1]), owner,
+                            score, amount, recurring, status if k == last else OPEN))  # fmt: skip
+            rid += 1
+        for _a in range(rng.randint(1, 5)):
+            # Past ones mostly done (the rest overdue), a share of an open sale's planned ahead.
+            if status in (OPEN, STALLED) and rng.random() < 0.4:
+                starts, done = now + rng.randrange(3600, 60 * 86400), False
+            else:
+                starts, done = created + rng.randrange(span), rng.random() < 0.85
+            stamp = ts(starts)
+            activities.append((aid, rng.choice(KINDS), rng.choice(SUBJECTS), stamp, int(done), stamp if done else None,
+                               owner, company_id, person, sale_id, ts(created), ts(created)))  # fmt: skip
+            aid += 1
+    w.next_record, w.next_activity = rid, aid
+    return sales, records, activities
