@@ -69,16 +69,6 @@ def _team_member_ids(user: User) -> set[int]:
     return ids | {user.pk}
 
 
-def board_sales(*, user: User, pipeline: Pipeline, filters: BoardFilters) -> QuerySet[Sale]:
-    """The sales the board shows: open and stalled ones, and in a closing phase those closed
-    in the last CLOSED_WITHIN_DAYS days; only what `user` may see, narrowed by the filters."""
-    since = _closed_since()
-    return _board_base(user=user, pipeline=pipeline, filters=filters).filter(
-        Q(status__in=[SaleStatus.OPEN, SaleStatus.STALLED])
-        | Q(status__in=[SaleStatus.SOLD, SaleStatus.LOST], phase__kind=Phase.Kind.CLOSING, closed_date__gte=since)
-    )
-
-
 def _closed_since() -> dt.date:
     return timezone.localdate() - dt.timedelta(days=CLOSED_WITHIN_DAYS)
 
@@ -129,8 +119,10 @@ def column_heads(base: QuerySet[Sale], phases: list[Phase]) -> dict[int, dict[st
 
 
 def _column(base: QuerySet[Sale], phase: Phase) -> QuerySet[Sale]:
-    """One column's sales. Written as "not sold or lost" for a regular column so that SQLite
-    walks the sale_board_column index in card order instead of sorting the whole column."""
+    """One column's sales: open and stalled ones, and in a closing phase also those sold or
+    lost in the last CLOSED_WITHIN_DAYS days. Written as "not sold or lost" for a regular
+    column so that SQLite walks the sale_board_column index in card order instead of sorting
+    the whole column."""
     if phase.is_closing:
         return base.filter(phase_id=phase.pk).filter(
             Q(status__in=[SaleStatus.OPEN, SaleStatus.STALLED])
@@ -237,8 +229,9 @@ def board_heads(*, user: User, pipeline: Pipeline, phases: list[Phase], filters:
 
 def board_card(*, user: User, pipeline: Pipeline, sale_id: int, filters: BoardFilters) -> Sale | None:
     """One card as the board shows it, or None when it no longer belongs on this board."""
-    ids = list(
-        board_sales(user=user, pipeline=pipeline, filters=filters).filter(pk=sale_id).values_list("id", flat=True)
-    )
-    cards = _cards(ids)
+    base = _board_base(user=user, pipeline=pipeline, filters=filters)
+    phase = Phase.objects.filter(sales__pk=sale_id, pipeline=pipeline).first()
+    if phase is None:
+        return None
+    cards = _cards(list(_column(base, phase).filter(pk=sale_id).values_list("id", flat=True)))
     return cards[0] if cards else None
