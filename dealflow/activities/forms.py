@@ -146,7 +146,8 @@ class RecordPickerField(forms.ModelChoiceField):
 class ActivityForm(DetachedInstanceMixin, forms.ModelForm):
     """The links (sale, company, person, project) come prefilled from the card the user started
     from, and can be changed with a picker that suggests at most 20 records the user may see.
-    A person, sale or project must belong to the chosen company."""
+    That a person, sale or project belongs to the chosen company is the services' rule; the
+    view's run_service puts their message on the field."""
 
     company = RecordPickerField(kind="company", name_field="name", label=_("Company"))
     person = RecordPickerField(kind="person", name_field=None, label=_("Person"))
@@ -191,27 +192,6 @@ class ActivityForm(DetachedInstanceMixin, forms.ModelForm):
         owner.empty_label = _("Me")
         for name, model in (("sale", Sale), ("company", Company), ("person", Person), ("project", Project)):
             model_choice_field(self, name).queryset = scope_by_owner(model.objects.all(), user)
-
-    def clean(self) -> dict[str, Any]:
-        """A person, sale or project must belong to the chosen company (or, with no company
-        chosen, to the company of the others)."""
-        data = super().clean() or self.cleaned_data
-        company = data.get("company")
-        company_id = company.pk if company is not None else None
-        if company_id is None:
-            company_id = next(
-                (data[n].company_id for n in ("sale", "project", "person") if data.get(n) is not None), None
-            )
-        messages = {
-            "sale": _("This sale does not belong to the chosen company."),
-            "person": _("This person does not belong to the chosen company."),
-            "project": _("This project does not belong to the chosen company."),
-        }
-        for name, message in messages.items():
-            obj = data.get(name)
-            if obj is not None and company_id is not None and obj.company_id and obj.company_id != company_id:
-                self.add_error(name, message)
-        return data
 
     def clean_kind(self) -> str:
         return self.cleaned_data.get("kind") or ActivityType.TASK

@@ -55,6 +55,37 @@ def _check_links(actor: User, data: dict[str, Any]) -> None:
         raise ValidationError(errors)
 
 
+def _check_company(links: dict[str, Any]) -> None:
+    """A linked sale, person or project must belong to the activity's company; with no company
+    given, to the company of the first of them that has one (the one `_fill` would choose).
+    A record without a company fits any."""
+    company = links.get("company")
+    company_id = company.pk if company is not None else None
+    if company_id is None:
+        company_id = next(
+            (
+                obj.company_id
+                for n in ("sale", "project", "person")
+                if (obj := links.get(n)) is not None and obj.company_id
+            ),
+            None,
+        )
+    if company_id is None:
+        return
+    messages = {
+        "sale": _("This sale does not belong to the chosen company."),
+        "person": _("This person does not belong to the chosen company."),
+        "project": _("This project does not belong to the chosen company."),
+    }
+    errors = {
+        name: message
+        for name, message in messages.items()
+        if (obj := links.get(name)) is not None and obj.company_id and obj.company_id != company_id
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 def _fill(data: dict[str, Any]) -> dict[str, Any]:
     """Company from the sale, person or project when not given; the end from the duration."""
     for source in ("sale", "project", "person"):
@@ -81,6 +112,7 @@ def activity_create(*, actor: User, data: dict[str, Any]) -> Activity:
         raise ValidationError({"subject": _("Give the activity a subject.")})
     data = _fill(data)
     _check_links(actor, data)
+    _check_company(data)
     _check_times(data.get("starts_at"), data.get("ends_at"))
     return create_instance(actor=actor, model=Activity, data=data)
 
@@ -96,6 +128,10 @@ def activity_update(
         raise ValidationError({"subject": _("Give the activity a subject.")})
     changed = {k: v for k, v in data.items() if k in LINKS + ("owner",) and getattr(activity, k) != v}
     _check_links(actor, changed)
+    if any(name in changed for name in LINKS):
+        # The links as they will be after this change, so a new company is checked against
+        # the person, sale and project the activity keeps.
+        _check_company({name: data.get(name, getattr(activity, name)) for name in LINKS})
     _check_times(data.get("starts_at", activity.starts_at), data.get("ends_at", activity.ends_at))
     if "starts_at" in data and data.get("starts_at") != activity.starts_at:
         data["reminded_at"] = None  # a moved activity is reminded again

@@ -27,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from dealflow.sales import totals as sale_totals
 from dealflow.search import schema as search_schema
 
 Row = tuple[Any, ...]
@@ -108,6 +109,7 @@ class Loader:
         """Drop the search index and the secondary indexes (and, on PostgreSQL, the foreign keys)
         of `tables`; create them again afterwards, also when the load fails half-way."""
         search_schema.drop(self.connection)
+        sale_totals.drop_triggers(self.connection)  # counted once at the end, not row by row
         indexes, foreign_keys = self._indexes(tables), self._foreign_keys(tables)
         for name, _sql in indexes:
             self.execute(f"DROP INDEX {name}")
@@ -137,6 +139,10 @@ class Loader:
                 self.execute(pragma)
             if not self.sqlite:
                 self.execute("RESET maintenance_work_mem")
+            started = time.perf_counter()
+            sale_totals.install_triggers(self.connection)
+            sale_totals.rebuild(self.connection)
+            self.report(f"sale totals: rebuilt in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
             search_schema.ensure_installed(self.connection)
             counts = search_schema.rebuild(self.connection)

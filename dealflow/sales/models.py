@@ -238,7 +238,6 @@ class Sale(Versioned):
         verbose_name = _("sale")
         verbose_name_plural = _("sales")
         indexes = [
-            models.Index(fields=["owner", "status", "sale_date"]),
             models.Index(fields=["pipeline", "status", "phase"]),
             models.Index(fields=["company", "status"]),
             models.Index(fields=["status", "closed_date"]),
@@ -249,11 +248,23 @@ class Sale(Versioned):
             models.Index(fields=["amount", "id", "owner"], name="sale_list_by_amount"),
             models.Index(fields=["created_at", "id", "owner"], name="sale_list_by_created"),
             models.Index(fields=["title", "id", "owner"], name="sale_list_by_title"),
-            # The board: a column's cards in card order, and all heads from the index alone.
+            # The board: a column's cards in card order; the closing column's recently closed
+            # sales and their head from the index alone (the other heads come from SaleTotal).
             models.Index(fields=["phase", "sale_date", "id", "owner", "status"], name="sale_board_column"),
             models.Index(
-                fields=["pipeline", "owner", "status", "phase", "amount", "probability"], name="sale_board_heads"
-            ),  # fmt: skip
+                fields=["phase", "status", "closed_date", "owner", "amount", "probability", "sale_date"],
+                name="sale_board_closed",
+            ),
+            # The reports: closed sales by owner and closing date, and the open pipeline by owner and
+            # expected date, with every column they group or sum on (read from the index alone).
+            models.Index(
+                fields=["owner", "status", "closed_date", "close_reason", "competitor", "pipeline", "amount"],
+                name="sale_report_closed",
+            ),
+            models.Index(
+                fields=["owner", "status", "sale_date", "pipeline", "amount", "probability", "forecast_category"],
+                name="sale_report_open",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -438,3 +449,26 @@ class UserDefinedField(TimeStamped):
 
     def choice_list(self) -> list[str]:
         return [line.strip() for line in self.choices.splitlines() if line.strip()]
+
+
+class SaleTotal(models.Model):
+    """How many sales, and their amount and weighted amount in cents, per pipeline, phase, owner
+    and status. Written only by the database triggers of sales.totals (every write to a sale
+    counts, whichever path it takes); read by the board's heads and the list's group totals."""
+
+    pipeline_id = models.BigIntegerField()
+    phase_id = models.BigIntegerField()
+    owner_id = models.BigIntegerField()
+    status = models.CharField(max_length=8)
+    sales = models.BigIntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+    weighted_cents = models.BigIntegerField(default=0)  # the sum of amount in cents × probability (%)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline_id", "phase_id", "owner_id", "status"], name="sale_total_key")
+        ]
+        indexes = [models.Index(fields=["owner_id", "pipeline_id", "phase_id"], name="sale_total_owner")]
+
+    def __str__(self) -> str:
+        return f"{self.pipeline_id}/{self.phase_id}/{self.owner_id}/{self.status}: {self.sales}"

@@ -8,9 +8,10 @@ from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from dealflow.accounts.models import User
-from dealflow.accounts.visibility import scope_by_owner
+from dealflow.accounts.visibility import scope_by_owner, visible_owner_ids
 from dealflow.relations.models import AccountType
 
+from . import totals
 from .models import (
     CloseReason,
     Competitor,
@@ -344,3 +345,42 @@ def linked_records(user: User, params: Any, names: tuple[str, ...]) -> list[tupl
         except (ValueError, Http404):
             continue
     return found
+
+
+# The list's groups the running totals can count, and the status filters they can apply
+# (stored statuses only: "open" and "stalled" read the effective status, which they don't hold).
+_TOTALS_GROUPS = {"phase": "phase_id", "owner": "owner_id", "status": "status"}
+_TOTALS_STATUSES: dict[str, list[str] | None] = {
+    "": None,
+    SaleStatus.SOLD: [SaleStatus.SOLD],
+    SaleStatus.LOST: [SaleStatus.LOST],
+    "completed": [SaleStatus.SOLD, SaleStatus.LOST],
+}
+
+
+def sale_group_totals(*, user: User, filters: dict[str, Any], qs: QuerySet[Sale], group: str) -> dict[Any, Any]:
+    """The sales list's count and sum per group. Read from the running totals (sales.totals)
+    when the list is narrowed only by what they hold — the pipeline and a stored status —
+    otherwise one aggregate over the filtered sales (saved.lists.group_totals)."""
+    from dealflow.saved import lists
+
+    narrowed = any(filters.get(key) for key in ("q", "company", "person", "project", "phase", "owner"))
+    status = filters.get("status", "")
+    if group not in _TOTALS_GROUPS or narrowed or status not in _TOTALS_STATUSES:
+        return lists.group_totals(lists.SALE, qs, group)
+    sums = totals.sums_by(
+        _TOTALS_GROUPS[group],
+        owner_ids=visible_owner_ids(user),
+        pipeline_id=filters.get("pipeline"),
+        statuses=_TOTALS_STATUSES[status],
+    )
+    labels: dict[Any, Any] = {}
+    if group == "phase":
+        labels = dict(Phase.objects.filter(pk__in=sums).values_list("pk", "name"))
+    elif group == "owner":
+        labels = dict(User.objects.filter(pk__in=sums).values_list("pk", "username"))
+    spec = lists.SALE.groups[group]
+    return {
+        key: {"title": spec.title(key, labels.get(key)), "count": s["count"], "sum": s["total"]}
+        for key, s in sums.items()
+    }

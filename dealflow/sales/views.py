@@ -86,7 +86,7 @@ def sale_list(request: AuthedRequest) -> HttpResponse:
         lists.apply_group(lists.SALE, qs, state["group"]),
         filters["sort"],
         paginator_class=lists.CappedPaginator,
-        group_totals=lists.group_totals(lists.SALE, qs, state["group"]),
+        group_totals=selectors.sale_group_totals(user=request.user, filters=filters, qs=qs, group=state["group"]),
         **state,
         **menu,
         status=filters["status"],

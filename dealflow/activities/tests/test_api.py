@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from dealflow.activities.models import Activity
 from dealflow.activities.tests.factories import ActivityFactory
-from dealflow.relations.tests.factories import CompanyFactory
+from dealflow.audit.models import AuditEvent
+from dealflow.relations.tests.factories import CompanyFactory, PersonFactory
 from dealflow.sales.tests.factories import SaleFactory
 
 pytestmark = pytest.mark.django_db
@@ -57,6 +58,34 @@ def test_422_for_missing_subject_and_end_before_start(api_for: Any, salesperson:
     response = api.post(BASE, {"subject": "x", "kind": "party"})
     assert response.status_code == 422
     assert not Activity.objects.exists()
+
+
+def test_a_person_of_another_company_is_422_on_create_and_update(api_for: Any, salesperson: Any) -> None:
+    api = api_for(salesperson)
+    acme, other = CompanyFactory(owner=salesperson), CompanyFactory(owner=salesperson)
+    colleague = PersonFactory(owner=salesperson, company=acme)
+    stranger = PersonFactory(owner=salesperson, company=other)
+    wrong = {"detail": "Some fields are not valid.", "errors": {"person": ["This person does not belong to the chosen company."]}}  # fmt: skip
+    response = api.post(BASE, {"subject": "Call", "company": acme.pk, "person": stranger.pk})
+    assert response.status_code == 422 and response.json() == wrong, response.content
+    assert not Activity.objects.exists()
+    response = api.post(BASE, {"subject": "Call", "company": acme.pk, "person": colleague.pk})
+    assert response.status_code == 201, response.content
+    assert (response.json()["company"], response.json()["person"]) == (acme.pk, colleague.pk)
+    pk = response.json()["id"]
+    for change in ({"person": stranger.pk, "subject": "Changed"}, {"company": other.pk}):
+        response = api.patch(f"{BASE}/{pk}", {**change, "version": 1})
+        assert response.status_code == 422 and response.json() == wrong, response.content
+    activity = Activity.objects.get(pk=pk)
+    assert (activity.company, activity.person, activity.subject, activity.version) == (acme, colleague, "Call", 1)
+    assert not AuditEvent.objects.filter(object_type="activity", object_id=pk, action="update").exists()
+    response = api.patch(f"{BASE}/{pk}", {"company": other.pk, "person": stranger.pk, "version": 1})
+    assert response.status_code == 200, response.content
+    assert (response.json()["company"], response.json()["person"], response.json()["version"]) == (
+        other.pk,
+        stranger.pk,
+        2,
+    )
 
 
 def test_list_filters_and_pagination(api_for: Any, salesperson: Any, teammate: Any) -> None:

@@ -80,8 +80,10 @@ def test_invisible_unknown_and_other_company_records_are_refused_with_a_message(
         html = client.post(NEW, {**BASE, "sale": sale}).content.decode()
         assert "No record with this number exists, or you may not see it." in html
         assert "Secret" not in html.split("<form")[-1].replace(f"Secret (#{foreign.pk})", "")
-    html = client.post(NEW, {**BASE, "company": str(acme.pk), "sale": str(elsewhere.pk),
-                             "person": str(stranger.pk)}).content.decode()  # fmt: skip
+    response = client.post(NEW, {**BASE, "company": str(acme.pk), "sale": str(elsewhere.pk),
+                                 "person": str(stranger.pk)})  # fmt: skip
+    assert set(response.context["form"].errors) == {"sale", "person"}
+    html = response.content.decode()
     assert "This sale does not belong to the chosen company." in html
     assert "This person does not belong to the chosen company." in html
     # Without a company the sale's company is the one the person must belong to.
@@ -103,3 +105,20 @@ def test_an_edit_keeps_unchanged_links(client: Any, salesperson: Any) -> None:
     client.post(activity.get_absolute_url(), {**BASE, "company": value.group(1), "version": activity.version})
     activity.refresh_from_db()
     assert activity.company == acme and activity.subject == "Call"
+
+
+def test_another_companys_person_is_refused_on_the_field_when_editing(client: Any, salesperson: Any) -> None:
+    acme, other = CompanyFactory(owner=salesperson, name="Acme"), CompanyFactory(owner=salesperson, name="Other")
+    colleague = PersonFactory(owner=salesperson, company=acme)
+    stranger = PersonFactory(owner=salesperson, company=other)
+    activity = ActivityFactory(owner=salesperson, company=acme, person=colleague, subject="Call")
+    client.force_login(salesperson)
+    sent = {**BASE, "subject": "Changed", "company": str(acme.pk), "person": str(stranger.pk), "version": 1}
+    response = client.post(activity.get_absolute_url(), sent)
+    assert response.status_code == 200
+    assert response.context["form"].errors == {"person": ["This person does not belong to the chosen company."]}
+    activity.refresh_from_db()
+    assert (activity.person, activity.subject, activity.version) == (colleague, "Call", 1)
+    response = client.post(activity.get_absolute_url(), {**sent, "company": str(other.pk)})
+    activity.refresh_from_db()
+    assert response.status_code == 302 and (activity.company, activity.person) == (other, stranger)

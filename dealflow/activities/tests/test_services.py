@@ -14,7 +14,7 @@ from dealflow.activities.models import Activity, Notification
 from dealflow.activities.tests.factories import ActivityFactory
 from dealflow.audit.models import AuditEvent
 from dealflow.core.services import StaleVersion
-from dealflow.relations.tests.factories import CompanyFactory
+from dealflow.relations.tests.factories import CompanyFactory, PersonFactory, ProjectFactory
 from dealflow.sales.models import GuideStep
 from dealflow.sales.services import sale_move_to_phase
 from dealflow.sales.tests.factories import GuideStepFactory, SaleFactory, phases_of, pipeline_with_phases
@@ -59,6 +59,62 @@ def test_links_must_be_visible_to_the_actor(salesperson: Any, outsider: Any) -> 
     assert "company" in exc.value.message_dict
     with pytest.raises(ValidationError):
         services.activity_create(actor=salesperson, data={"subject": "Give away", "owner": outsider})
+
+
+def test_linked_records_must_belong_to_the_company_on_create(salesperson: Any) -> None:
+    acme, other = CompanyFactory(owner=salesperson), CompanyFactory(owner=salesperson)
+    stranger = PersonFactory(owner=salesperson, company=other)
+    elsewhere = SaleFactory(owner=salesperson, company=other)
+    side_project = ProjectFactory(owner=salesperson, company=other)
+    with pytest.raises(ValidationError) as exc:
+        services.activity_create(
+            actor=salesperson,
+            data={"subject": "Call", "company": acme, "person": stranger, "sale": elsewhere, "project": side_project},
+        )
+    assert exc.value.message_dict == {
+        "person": ["This person does not belong to the chosen company."],
+        "sale": ["This sale does not belong to the chosen company."],
+        "project": ["This project does not belong to the chosen company."],
+    }
+    # Without a company the sale's company is the one the person must belong to.
+    with pytest.raises(ValidationError) as exc:
+        services.activity_create(
+            actor=salesperson,
+            data={"subject": "Call", "sale": elsewhere, "person": PersonFactory(owner=salesperson, company=acme)},
+        )
+    assert exc.value.message_dict == {"person": ["This person does not belong to the chosen company."]}
+    assert not Activity.objects.exists()
+    colleague = PersonFactory(owner=salesperson, company=acme)
+    loner = PersonFactory(owner=salesperson, company=None)  # a person without a company fits any
+    activity = services.activity_create(
+        actor=salesperson, data={"subject": "Call", "company": acme, "person": colleague}
+    )
+    assert (activity.company, activity.person) == (acme, colleague)
+    assert services.activity_create(actor=salesperson, data={"subject": "Call", "company": acme, "person": loner})
+    activity = services.activity_create(actor=salesperson, data={"subject": "Call", "person": stranger})
+    assert activity.company == other  # filled from the person
+
+
+def test_linked_records_must_belong_to_the_company_on_update(salesperson: Any) -> None:
+    acme, other = CompanyFactory(owner=salesperson), CompanyFactory(owner=salesperson)
+    colleague = PersonFactory(owner=salesperson, company=acme)
+    stranger = PersonFactory(owner=salesperson, company=other)
+    activity = ActivityFactory(owner=salesperson, company=acme, person=colleague, subject="Call")
+    with pytest.raises(ValidationError) as exc:
+        services.activity_update(actor=salesperson, activity=activity, data={"person": stranger, "subject": "New"})
+    assert exc.value.message_dict == {"person": ["This person does not belong to the chosen company."]}
+    # A new company is checked against the person the activity keeps.
+    with pytest.raises(ValidationError) as exc:
+        services.activity_update(actor=salesperson, activity=activity, data={"company": other})
+    assert exc.value.message_dict == {"person": ["This person does not belong to the chosen company."]}
+    fresh = Activity.objects.get(pk=activity.pk)
+    assert (fresh.company, fresh.person, fresh.subject, fresh.version) == (acme, colleague, "Call", 1)
+    assert (activity.company, activity.person, activity.subject) == (acme, colleague, "Call")
+    assert not AuditEvent.objects.filter(object_type="activity", object_id=activity.pk, action="update").exists()
+    updated = services.activity_update(
+        actor=salesperson, activity=activity, data={"company": other, "person": stranger}
+    )
+    assert (updated.company, updated.person, updated.version) == (other, stranger, 2)
 
 
 def test_update_is_optimistic(salesperson: Any) -> None:

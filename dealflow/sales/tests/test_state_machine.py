@@ -30,7 +30,7 @@ from dealflow.accounts.tests.factories import UserFactory
 from dealflow.audit.models import AuditEvent
 from dealflow.core.services import StaleVersion
 from dealflow.sales import services
-from dealflow.sales.models import CloseReason, Outcome, Phase, PhaseRecord, Sale, SaleStatus, StallReason
+from dealflow.sales.models import CloseReason, Outcome, Phase, PhaseRecord, Sale, SaleStatus, SaleTotal, StallReason
 from dealflow.sales.tests.factories import (
     CloseReasonFactory,
     StallReasonFactory,
@@ -322,6 +322,13 @@ class SaleMachine(RuleBasedStateMachine):
         else:
             assert sale.reopen_date is None and sale.stall_reason_id is None
         assert sale.version == self.version
+
+    @invariant()
+    def running_totals_count_the_sale_where_it_is(self) -> None:
+        """The trigger-kept totals hold this one sale, once, under its current phase and status."""
+        sale = self.fresh()
+        rows = {(t.phase_id, t.status): t.sales for t in SaleTotal.objects.filter(pipeline_id=self.pipeline.pk)}
+        assert {key: n for key, n in rows.items() if n} == {(sale.phase_id, sale.status): 1}
 
     @invariant()
     def one_current_record_ladder_in_order(self) -> None:
