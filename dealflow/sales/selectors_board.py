@@ -250,12 +250,7 @@ def _url_maker(name: str) -> Any:
 
 
 def _cards(ids: list[int]) -> list[Sale]:
-    sales = (
-        Sale.objects.filter(pk__in=ids)
-        .select_related("company", "owner")
-        .only(*CARD_FIELDS)
-        .order_by(*CARD_ORDER)
-    )
+    sales = Sale.objects.filter(pk__in=ids).select_related("company", "owner").only(*CARD_FIELDS).order_by(*CARD_ORDER)
     sales_list = list(sales)
     nexts = next_activity_for_sales([s.pk for s in sales_list])
     detail_url, move_url = _url_maker("sales:sale_detail"), _url_maker("sales:board_move")
