@@ -10,12 +10,12 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, F, Max, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncQuarter
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dealflow.accounts.models import Team, User
 from dealflow.accounts.visibility import scope_by_owner, visible_owner_ids
+from dealflow.core.dates_sql import MonthStart, QuarterStart
 from dealflow.sales.models import Pipeline, Sale, SaleStatus
 
 from .models import ForecastSnapshot, Measure, PeriodKind, SalesTarget, TargetScope
@@ -24,7 +24,7 @@ from .targets_services import _category_q
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-TRUNC = {"month": TruncMonth, "quarter": TruncQuarter}
+TRUNC = {"month": MonthStart, "quarter": QuarterStart}
 GROUP_BY_LABELS = {
     "": gettext_lazy("Total only"),
     "owner": gettext_lazy("Owner"),
@@ -323,7 +323,7 @@ def forecast_accuracy(
         sold_qs = sold_qs.filter(pipeline=pipeline)
     sold = {
         _date(r["m"]): Decimal(r["s"]).quantize(CENT)
-        for r in sold_qs.annotate(m=TruncMonth("closed_date")).order_by().values("m").annotate(s=Sum("amount"))
+        for r in sold_qs.annotate(m=MonthStart("closed_date")).order_by().values("m").annotate(s=Sum("amount"))
     }
     return [
         AccuracyRow(

@@ -9,13 +9,13 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth, TruncQuarter, TruncYear
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from dealflow.accounts.models import User
 from dealflow.accounts.visibility import scope_by_owner, visible_owner_ids
+from dealflow.core.dates_sql import MonthStart, QuarterStart, YearStart
 from dealflow.sales.models import Pipeline, Sale, SaleStatus
 
 CENT = Decimal("0.01")
@@ -37,7 +37,7 @@ GROUP_LABELS = {
     "account_type": gettext_lazy("Account type"),
     "pipeline": gettext_lazy("Sale type (pipeline)"),
 }
-PERIODS = {"month": TruncMonth, "quarter": TruncQuarter, "year": TruncYear}
+PERIODS = {"month": MonthStart, "quarter": QuarterStart, "year": YearStart}
 PERIOD_LABELS = {
     "": gettext_lazy("Whole period"),
     "month": gettext_lazy("Month"),

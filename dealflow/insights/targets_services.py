@@ -11,12 +11,12 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import F, Q, Sum
-from django.db.models.functions import TruncMonth
 from django.utils.translation import gettext as _
 
 from dealflow.accounts.models import Team, User
 from dealflow.accounts.visibility import visible_owner_ids
 from dealflow.audit.services import audit_record
+from dealflow.core.dates_sql import MonthStart
 from dealflow.sales.models import Pipeline, Sale, SaleStatus
 
 from .models import ForecastSnapshot, Measure, PeriodKind, SalesTarget, TargetScope
@@ -251,7 +251,7 @@ def forecast_snapshot_take(*, today: dt.date, months: int = 12) -> int:
     end = dt.date(start.year + end_year, end_month + 1, 1)
     rows = (
         Sale.objects.filter(status=SaleStatus.OPEN, sale_date__gte=start, sale_date__lt=end)
-        .annotate(m=TruncMonth("sale_date"))
+        .annotate(m=MonthStart("sale_date"))
         .order_by()
         .values("owner_id", "pipeline_id", "m")
         .annotate(

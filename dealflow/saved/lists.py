@@ -17,6 +17,7 @@ from django.utils.formats import date_format
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from dealflow.core.dates_sql import MonthStart
 from dealflow.core.views import rows_in_order
 
 COUNT_CAP = 10_000
@@ -115,7 +116,7 @@ SALE = ListSpec(
         "owner": Group(_("Owner"), lambda: F("owner_id"), _or_dash, "owner__username"),
         "account_type": Group(_("Account type"), lambda: F("company__account_type_id"), _or_dash,
                               "company__account_type__name"),
-        "month": Group(_("Month of the sale date"), lambda: TruncMonth("sale_date"), _month),
+        "month": Group(_("Month of the sale date"), lambda: MonthStart("sale_date"), _month),
     },
     sum_field="amount",
 )  # fmt: skip
