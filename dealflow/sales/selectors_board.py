@@ -3,8 +3,9 @@ total and weighted value) and its first cards, scoped to what the user may see.
 
 The number of queries does not depend on how many sales a column holds: the heads from the
 running totals plus one aggregate of the recently closed sales, one UNION ALL of per-column
-keyset pages for the card ids, one query for the cards and the next activities for all of them. "More" fetches one column's next page by keyset
-(after the last card's sale date and id), never by OFFSET, so a deep column stays fast."""
+keyset pages for the card ids, one query for the cards and the next activities for all of
+them. "More" fetches one column's next page by keyset (after the last card's sale date and
+id), never by OFFSET, so a deep column stays fast."""
 
 from __future__ import annotations
 
