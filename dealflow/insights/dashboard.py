@@ -112,18 +112,18 @@ def dashboard(user: User, today: dt.date | None = None) -> Dashboard:
     # Whose numbers the target is for: a salesperson's own; a manager's and an admin's scope.
     mine = Q(owner=user) if not (user.is_admin or user.is_manager) else Q()
     totals = sales.aggregate(
-        open_n=Count("id", filter=is_open),
+        open_n=Count("owner", filter=is_open),
         open_v=Sum("amount", filter=is_open),
         open_w=Sum(weighted, filter=is_open),
         forecast=Sum(weighted, filter=is_open & in_quarter),
-        wm_n=Count("id", filter=won_month),
+        wm_n=Count("owner", filter=won_month),
         wm_v=Sum("amount", filter=won_month),
-        wq_n=Count("id", filter=won_quarter),
+        wq_n=Count("owner", filter=won_quarter),
         wq_v=Sum("amount", filter=won_quarter),
         t_won=Sum("amount", filter=won_quarter & mine),
         t_forecast=Sum(weighted, filter=is_open & in_quarter & mine),
-        year_won=Count("id", filter=sold & Q(closed_date__gte=y_start)),
-        year_lost=Count("id", filter=lost & Q(closed_date__gte=y_start)),
+        year_won=Count("owner", filter=sold & Q(closed_date__gte=y_start)),
+        year_lost=Count("owner", filter=lost & Q(closed_date__gte=y_start)),
     )
     now = timezone.now()
     overdue = scope_by_owner(Activity.objects.filter(done=False, starts_at__lt=now), user).count()

@@ -220,7 +220,7 @@ def forecast(
         .annotate(p=trunc("closed_date"))
         .order_by()
         .values(*fields)
-        .annotate(sold=Sum("amount", default=ZERO), won=Count("id"))
+        .annotate(sold=Sum("amount", default=ZERO), won=Count("*"))
     )
     cells: dict[tuple[Any, dt.date], ForecastCell] = {}
     for r in open_rows:
@@ -274,7 +274,7 @@ def _sold_total(
     end = add_months(start, 3 if period == "quarter" else 1)
     qs = base.filter(status=SaleStatus.SOLD, closed_date__gte=max(start, date_from), closed_date__lt=end)
     qs = qs.filter(closed_date__lte=date_to)
-    data = Sale.objects.filter(pk__in=qs.values("pk")).aggregate(s=Sum("amount", default=ZERO), n=Count("id"))
+    data = Sale.objects.filter(pk__in=qs.values("pk")).aggregate(s=Sum("amount", default=ZERO), n=Count("*"))
     return Decimal(data["s"]).quantize(CENT), int(data["n"] or 0)
 
 

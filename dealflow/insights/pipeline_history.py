@@ -73,7 +73,7 @@ def pipeline_by_phase(user: User, pipeline: Pipeline | None = None, as_of: dt.da
         groups = (
             qs.order_by()
             .values("phase_id")
-            .annotate(n=Count("id"), v=Sum("amount"), w=Sum(_weighted("amount", "probability")))
+            .annotate(n=Count("*"), v=Sum("amount"), w=Sum(_weighted("amount", "probability")))
         )
     else:
         if as_of > timezone.localdate():
@@ -88,7 +88,7 @@ def pipeline_by_phase(user: User, pipeline: Pipeline | None = None, as_of: dt.da
         groups = (
             records.order_by()
             .values("phase_id")
-            .annotate(n=Count("id"), v=Sum("expected_value"), w=Sum(_weighted("expected_value", "phase__probability")))
+            .annotate(n=Count("*"), v=Sum("expected_value"), w=Sum(_weighted("expected_value", "phase__probability")))
         )
     found = {g["phase_id"]: g for g in groups}
     rows = []

@@ -249,10 +249,11 @@ class Sale(Versioned):
             models.Index(fields=["created_at", "id", "owner"], name="sale_list_by_created"),
             models.Index(fields=["title", "id", "owner"], name="sale_list_by_title"),
             # The board: a column's cards in card order; the closing column's recently closed
-            # sales and their head from the index alone (the other heads come from SaleTotal).
+            # sales and their head from the index alone, one range per owner (the other heads
+            # come from SaleTotal).
             models.Index(fields=["phase", "sale_date", "id", "owner", "status"], name="sale_board_column"),
             models.Index(
-                fields=["phase", "status", "closed_date", "owner", "amount", "probability", "sale_date"],
+                fields=["phase", "owner", "status", "closed_date", "amount", "probability", "sale_date", "id"],
                 name="sale_board_closed",
             ),
             # The reports: closed sales by owner and closing date, and the open pipeline by owner and

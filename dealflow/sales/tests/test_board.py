@@ -124,6 +124,34 @@ def test_stalled_and_overdue_marks(salesperson: Any, board: dict[str, Any]) -> N
     assert "is-stalled" in html and ">Stalled<" in html
 
 
+def test_card_markup_escapes_and_offers_the_other_phases(salesperson: Any, board: dict[str, Any]) -> None:
+    """The card is built in Python (sales.board_html): every value escaped, the move form with
+    the other phases (closing ones marked) and the CSRF token, flags in the user's language."""
+    phases, sale = board["phases"], board["mine"]
+    Sale.objects.filter(pk=sale.pk).update(title='<b>Tom & "Jerry"</b>')
+    sale.company.name = "Smith & <Sons>"
+    sale.company.save()
+    services.sale_stall(
+        actor=salesperson, sale=board["mine2"], reopen_date=dt.date(2031, 3, 4), stall_reason=StallReasonFactory()
+    )
+    salesperson.language = "nl"
+    salesperson.save()
+    html = client_for(salesperson).get(BOARD).content.decode()
+    card = re.search(rf'<article[^>]* id="card-{sale.pk}".*?</article>', html, re.S)
+    assert card, "no card for the sale"
+    text = card.group(0)
+    assert "&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;" in text and "<b>" not in text
+    assert "Smith &amp; &lt;Sons&gt;" in text
+    assert 'draggable="true"' in text and 'name="csrfmiddlewaretoken" value="' in text
+    assert "„&lt;b&gt;Tom &amp; &quot;Jerry&quot;&lt;/b&gt;” verplaatsen naar" in text
+    options = re.findall(r'<option value="(\d+)"( data-closing="1")?>', text)
+    assert [int(pk) for pk, _ in options] == [p.pk for code, p in phases.items() if code != "lead"]
+    assert [pk for pk, closing in options if closing] == [str(phases["closing"].pk)]
+    stalled = re.search(rf'<article[^>]* id="card-{board["mine2"].pk}".*?</article>', html, re.S)
+    assert stalled and "Vastgelopen" in stalled.group(0) and "heropent 4-3-2031" in stalled.group(0)
+    assert "card-move" not in stalled.group(0)
+
+
 def test_more_fetches_the_next_page_by_keyset(salesperson: Any) -> None:
     pipeline = pipeline_with_phases()
     lead = phases_of(pipeline)["lead"]
