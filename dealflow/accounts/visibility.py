@@ -18,9 +18,9 @@ def visible_owner_ids(user: User) -> set[int] | None:
     cached = getattr(user, "_visible_owner_ids", None)
     if cached is not None:
         return cached
-    team_ids = set(user.teams.values_list("id", flat=True))
-    if user.is_manager:
-        team_ids |= set(user.managed_teams.values_list("id", flat=True))
+    # One query: the members of the teams the user belongs to (or, for a manager, manages).
+    teams = Q(members=user) | Q(managers=user) if user.is_manager else Q(members=user)
+    team_ids = Team.objects.filter(teams).values("id")
     ids = set(Team.members.through.objects.filter(team_id__in=team_ids).values_list("user_id", flat=True))
     ids.add(user.pk)
     user._visible_owner_ids = ids  # type: ignore[attr-defined]

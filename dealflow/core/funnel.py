@@ -21,6 +21,7 @@ def funnel_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not funnel_enabled():
             raise Http404("The sales funnel is switched off.")
+        request.funnel_on = True  # type: ignore[attr-defined] - read by `context`, saves a query
         return view(request, *args, **kwargs)
 
     return wrapper
@@ -30,4 +31,5 @@ def context(request: HttpRequest) -> dict[str, Any]:
     """Template context: `funnel_on` for menus and tabs."""
     if not getattr(request, "user", None) or not request.user.is_authenticated:
         return {"funnel_on": False}
-    return {"funnel_on": funnel_enabled()}
+    known = getattr(request, "funnel_on", None)
+    return {"funnel_on": funnel_enabled() if known is None else known}
