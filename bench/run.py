@@ -164,6 +164,91 @@ def sale_card_floor(sale: Sale) -> list[tuple[str, list[Any]]]:
     ]  # fmt: skip
 
 
+def company_card_floor(company: int, user: User, pipeline: Pipeline) -> list[tuple[str, list[Any]]]:
+    """What the company card with its Overview tab shows: the company with its owner and account
+    type; its history; the user-defined fields; its latest sales and, per pipeline, its sales with
+    their phase records, the phases, close reasons and competitors; the user's static selections;
+    its activities, persons and projects."""
+    ids = sorted(visible_owner_ids(user) or [])
+    marks = ", ".join(["%s"] * len(ids))
+    one = [company]
+    sales = [
+        row[0]
+        for row in Sale.objects.filter(company_id=company, owner_id__in=ids).values_list("id").order_by("-sale_date")
+    ]  # fmt: skip
+    sale_marks = ", ".join(["%s"] * len(sales)) or "NULL"
+    return [
+        ("SELECT c.*, u.username, t.name FROM relations_company c JOIN accounts_user u ON u.id = c.owner_id "
+         "LEFT JOIN relations_accounttype t ON t.id = c.account_type_id WHERE c.id = %s", one),
+        ("SELECT e.*, u.username FROM audit_auditevent e LEFT JOIN accounts_user u ON u.id = e.actor_id "
+         "WHERE e.object_type = 'company' AND e.object_id = %s ORDER BY e.created_at DESC, e.id DESC LIMIT 50", one),
+        ("SELECT * FROM sales_userdefinedfield WHERE entity = 'company' AND is_active ORDER BY \"order\", id", []),
+        (f"SELECT s.id, s.title, s.status, s.amount, s.sale_date, u.username, p.name, ph.name FROM sales_sale s "  # noqa: S608
+         f"JOIN accounts_user u ON u.id = s.owner_id JOIN sales_pipeline p ON p.id = s.pipeline_id "
+         f"JOIN sales_phase ph ON ph.id = s.phase_id WHERE s.company_id = %s AND s.owner_id IN ({marks}) "
+         f"ORDER BY s.sale_date DESC, s.id DESC LIMIT 10", [*one, *ids]),
+        (f"SELECT s.*, u.username, ph.name, r.name FROM sales_sale s JOIN accounts_user u ON u.id = s.owner_id "  # noqa: S608
+         f"JOIN sales_phase ph ON ph.id = s.phase_id LEFT JOIN sales_closereason r ON r.id = s.close_reason_id "
+         f"WHERE s.company_id = %s AND s.pipeline_id = %s AND s.owner_id IN ({marks}) ORDER BY s.status, s.created_at DESC",
+         [*one, pipeline.pk, *ids]),
+        (f"SELECT * FROM sales_phaserecord WHERE sale_id IN ({sale_marks}) ORDER BY entered_at, id", sales),  # noqa: S608
+        ("SELECT * FROM sales_phase WHERE pipeline_id = %s AND is_active ORDER BY \"order\", id", [pipeline.pk]),
+        ("SELECT * FROM sales_closereason WHERE is_active ORDER BY \"order\", name", []),
+        ("SELECT * FROM sales_competitor WHERE is_active ORDER BY \"order\", name", []),
+        ("SELECT * FROM saved_selection WHERE entity = 'company' AND kind = 'static' AND owner_id = %s "
+         "ORDER BY name, id", [user.pk]),
+        (f"SELECT a.*, u.username, s.title, p.first_name, p.last_name FROM activities_activity a "  # noqa: S608
+         f"JOIN accounts_user u ON u.id = a.owner_id LEFT JOIN sales_sale s ON s.id = a.sale_id "
+         f"LEFT JOIN relations_person p ON p.id = a.person_id WHERE a.company_id = %s AND a.owner_id IN ({marks}) "
+         f"ORDER BY a.done, a.starts_at LIMIT 50", [*one, *ids]),
+        (f"SELECT p.*, u.username FROM relations_person p JOIN accounts_user u ON u.id = p.owner_id "  # noqa: S608
+         f"WHERE p.company_id = %s AND NOT p.archived AND p.owner_id IN ({marks}) "
+         f"ORDER BY p.last_name, p.first_name, p.id LIMIT 100", [*one, *ids]),
+        (f"SELECT p.*, u.username FROM relations_project p JOIN accounts_user u ON u.id = p.owner_id "  # noqa: S608
+         f"WHERE p.company_id = %s AND NOT p.archived AND p.owner_id IN ({marks}) ORDER BY p.name, p.id LIMIT 100",
+         [*one, *ids]),
+    ]  # fmt: skip
+
+
+def forecast_floor(user: User, today: dt.date, is_pg: bool) -> list[tuple[str, list[Any]]]:
+    """What the forecast page shows for the next twelve months: the open pipeline per month with
+    its weighted value and categories; what was sold per month; the sold months of the last year
+    and the forecast snapshots for the accuracy table; the targets; the largest open sales."""
+    ids = sorted(visible_owner_ids(user) or [])
+    marks = ", ".join(["%s"] * len(ids))
+    start = today.replace(day=1)
+    end = start.replace(year=start.year + 1) - dt.timedelta(days=1)
+    year_ago = start.replace(year=start.year - 1)
+
+    def month(column: str) -> str:
+        return f"date_trunc('month', {column})" if is_pg else f"date({column}, 'start of month')"
+
+    def amount_if(rule: str) -> str:
+        return f"SUM(CASE WHEN {rule} THEN s.amount END)"
+
+    commit = "s.forecast_category = 'commit' OR (s.forecast_category IS NULL AND s.probability >= 70)"
+    best = "s.forecast_category = 'best_case' OR (s.forecast_category IS NULL AND s.probability >= 40 AND s.probability < 70)"
+    rest = "s.forecast_category = 'pipeline' OR (s.forecast_category IS NULL AND s.probability < 40)"
+    return [
+        (f"SELECT {month('s.sale_date')}, SUM(s.amount), SUM(s.amount * s.probability), {amount_if(commit)}, "  # noqa: S608
+         f"{amount_if(best)}, {amount_if(rest)} FROM sales_sale s WHERE s.owner_id IN ({marks}) "
+         f"AND s.sale_date BETWEEN %s AND %s AND s.status = 'open' GROUP BY 1", [*ids, start, end]),
+        (f"SELECT {month('s.closed_date')}, SUM(s.amount), COUNT(*) FROM sales_sale s WHERE s.owner_id IN ({marks}) "  # noqa: S608
+         f"AND s.closed_date BETWEEN %s AND %s AND s.status = 'sold' GROUP BY 1", [*ids, start, end]),
+        (f"SELECT {month('s.closed_date')}, SUM(s.amount) FROM sales_sale s WHERE s.closed_date >= %s "  # noqa: S608
+         f"AND s.closed_date < %s AND s.status = 'sold' AND s.owner_id IN ({marks}) GROUP BY 1", [year_ago, start, *ids]),
+        (f"SELECT month, MAX(taken_on) FROM insights_forecastsnapshot WHERE month >= %s AND month < %s "  # noqa: S608
+         f"AND taken_on < month AND owner_id IN ({marks}) GROUP BY month", [year_ago, start, *ids]),
+        ("SELECT user_id, team_id, pipeline_id, period_kind, year, period_number, value FROM insights_salestarget "
+         "WHERE measure = 'amount_sold' AND year IN (%s, %s) AND period_kind <> 'year' AND pipeline_id IS NULL "
+         "AND scope = 'company'", [start.year, end.year]),
+        (f"SELECT s.id, s.title, s.sale_date, s.amount, s.probability, s.forecast_category, u.username, u.first_name, "  # noqa: S608
+         f"u.last_name FROM sales_sale s JOIN accounts_user u ON u.id = s.owner_id WHERE s.status = 'open' "
+         f"AND s.sale_date BETWEEN %s AND %s AND s.owner_id IN ({marks}) ORDER BY s.amount DESC, s.sale_date, s.id "
+         f"LIMIT 20", [start, end, *ids]),
+    ]  # fmt: skip
+
+
 def get(client: Client, url: str) -> Callable[[], None]:
     def run() -> None:
         response = client.get(url)
@@ -210,7 +295,6 @@ def operations() -> list[tuple[str, Callable[[], None] | None, Callable[[], None
     ids = sorted(visible_owner_ids(seller) or [])
     marks = ", ".join(["%s"] * len(ids))
     year_ago = today - dt.timedelta(days=365)
-    trunc = "date_trunc('month', s.sale_date)" if is_pg else "strftime('%%Y-%%m', s.sale_date)"
 
     def phase_change() -> None:
         current = Sale.objects.get(pk=sale.pk)
@@ -250,9 +334,7 @@ def operations() -> list[tuple[str, Callable[[], None] | None, Callable[[], None
         ("board", get(as_seller, f"/board/?pipeline={pipeline.pk}"), sql(board_floor(seller, pipeline, phases)), ""),
         ("sale card", get(as_seller, f"/sales/{sale.pk}/"), sql(sale_card_floor(sale)), ""),
         ("company card Overview", get(as_seller, f"/companies/{company}/?tab=overview"),
-         sql([("SELECT * FROM relations_company WHERE id = %s", [company]),
-              ("SELECT s.id, s.title, s.status, s.amount, s.phase_id FROM sales_sale s WHERE s.company_id = %s "
-               "ORDER BY s.sale_date DESC", [company])]), ""),
+         sql(company_card_floor(company, seller, pipeline)), ""),
         ("global search", get(as_seller, f"/search/?q={word}"), sql([search_floor]), ""),
         ("win/loss report", get(as_manager, "/reports/win-loss/"),
          sql([(f"SELECT s.close_reason_id, r.name, s.status, COUNT(*), SUM(s.amount) FROM sales_sale s "  # noqa: S608
@@ -260,10 +342,7 @@ def operations() -> list[tuple[str, Callable[[], None] | None, Callable[[], None
                f"AND s.closed_date BETWEEN %s AND %s AND s.owner_id IN ({', '.join(['%s'] * len(sorted(visible_owner_ids(manager) or [])))}) "
                f"GROUP BY s.close_reason_id, r.name, s.status",
                [year_ago, today, *sorted(visible_owner_ids(manager) or [])])]), ""),  # fmt: skip
-        ("forecast report", get(as_manager, "/reports/forecast/"),
-         sql([(f"SELECT {trunc}, COUNT(*), SUM(s.amount * s.probability / 100) FROM sales_sale s "  # noqa: S608
-               f"WHERE s.status = 'open' AND s.sale_date BETWEEN %s AND %s AND s.owner_id IN ({', '.join(['%s'] * len(sorted(visible_owner_ids(manager) or [])))}) "
-               f"GROUP BY 1", [today, today + dt.timedelta(days=365), *sorted(visible_owner_ids(manager) or [])])]), ""),  # fmt: skip
+        ("forecast report", get(as_manager, "/reports/forecast/"), sql(forecast_floor(manager, today, is_pg)), ""),
         ("API list of 100 sales", get(as_manager, "/api/v1/sales?page_size=100"),
          sql([list_sql(manager, limit=100), exact_count(manager)]), ""),
         ("phase change (write)", phase_change, phase_change_floor, ""),

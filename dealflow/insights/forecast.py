@@ -355,4 +355,6 @@ def largest_open_sales(
     )
     if pipeline is not None:
         qs = qs.filter(pipeline=pipeline)
-    return list(qs.select_related("owner").order_by("-amount", "sale_date", "pk")[:limit])
+    shown = ("title", "sale_date", "amount", "probability", "forecast_category", "owner__username",
+             "owner__first_name", "owner__last_name")  # fmt: skip
+    return list(qs.select_related("owner").only(*shown).order_by("-amount", "sale_date", "pk")[:limit])
