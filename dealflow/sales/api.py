@@ -131,6 +131,9 @@ class SaleOut(Schema):
     updated_at: dt.datetime
 
 
+SALE_OUT_KEYS = [field.alias or name for name, field in SaleOut.model_fields.items()]
+
+
 class SalePage(PageOut):
     results: list[SaleOut]
 
@@ -301,9 +304,16 @@ def sale_form(user: Any, data: dict[str, Any], instance: Sale | None) -> SaleFor
 def list_sales(request: AuthedRequest, filters: Query[SaleFilters]) -> Any:
     """`status` filters by the status the user sees: a stalled sale whose reopen date has come is open."""
     params = filters.model_dump(exclude={"page", "page_size"})
-    qs = selectors.sale_list_effective(user=request.user, **params)
+    # The API answers with ids only: no related rows to join and build per sale.
+    qs = selectors.sale_list_effective(user=request.user, **params).select_related(None)
     items, meta = paginate_qs(qs, filters.page, filters.page_size)
-    return {**meta, "results": items}
+    return {**meta, "results": [_sale_out(sale) for sale in items]}
+
+
+def _sale_out(sale: Sale) -> dict[str, Any]:
+    """A sale as SaleOut's input, read attribute by attribute once: validating model instances
+    goes through a getter object per field, the larger part of the time of a 100-sale page."""
+    return {key: getattr(sale, key) for key in SALE_OUT_KEYS}
 
 
 @router.get("/sales/{pk}", response={200: SaleOut, **ERRORS})
