@@ -112,8 +112,8 @@ def global_search(*, user: User, q: str, limit: int = DROPDOWN_LIMIT, include_sa
     rows = _run(kinds, query, terms[0] if terms else "", limit)
     for kind, object_id, title, detail, archived, _starts, _relevance in rows:
         result.groups[kind].append(Hit(kind, int(object_id), title, detail, bool(int(archived))))
-    # UNION ALL promises no order: sort each group by the same key the query used.
-    order = {(r[0], int(r[1])): (int(r[4]), -int(r[5]), float(r[6] or 0), r[2].lower()) for r in rows}
+    # The numbering promises no row order: sort each group by the same key the query used.
+    order = {(r[0], int(r[1])): (int(r[4]), -int(r[5]), float(r[6] or 0), r[2].lower(), int(r[1])) for r in rows}
     for hits in result.groups.values():
         hits.sort(key=lambda h: order[(h.kind, h.id)])
     result.searched = True
@@ -139,19 +139,23 @@ def _match(terms: list[str], sqlite: bool) -> _Query:
 
 def _run(kinds: list[str], query: _Query, first: str, limit: int) -> list[tuple]:
     """Per kind the best `limit` rows: active before archived, then relevance (the title
-    starting with the first word, then bm25 / ts_rank), then title. One query for all kinds."""
-    parts: list[str] = []
-    params: list[Any] = []
-    for kind in kinds:
-        # Built from constants; the query words, kind and owners are parameters.
-        sql = (
-            "SELECT * FROM (SELECT kind, object_id, title, detail, archived, "  # noqa: S608
-            f"CASE WHEN lower(title) LIKE %s THEN 1 ELSE 0 END AS starts, {query.relevance} AS relevance "
-            f"FROM {TABLE} WHERE kind = %s AND {query.where} "
-            f"ORDER BY archived, starts DESC, relevance, title LIMIT {int(limit)}) AS {kind}_hits"
-        )
-        parts.append(sql)
-        params += [f"{first}%" if first else "", *query.relevance_params, kind, *query.params]
+    starting with the first word, then bm25 / ts_rank), then title and id. One pass over the matches
+    for all kinds, numbered per kind: a query per kind would read the full-text index once for
+    each, and PostgreSQL would also scan every row of the kind for the owners it may see."""
+    only_kinds = ""
+    kind_params: list[Any] = []
+    if set(kinds) != set(KINDS):
+        only_kinds = f" AND kind IN ({', '.join(['%s'] * len(kinds))})"
+        kind_params = list(kinds)
+    # Built from constants; the query words, kinds and owners are parameters.
+    sql = (
+        "SELECT kind, object_id, title, detail, archived, starts, relevance FROM ("  # noqa: S608
+        "SELECT *, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY archived, starts DESC, relevance, title, object_id) AS place "
+        "FROM (SELECT kind, object_id, title, detail, archived, "
+        f"CASE WHEN lower(title) LIKE %s THEN 1 ELSE 0 END AS starts, {query.relevance} AS relevance "
+        f"FROM {TABLE} WHERE {query.where}{only_kinds}) AS hits) AS ranked WHERE place <= {int(limit)}"
+    )
+    params = [f"{first}%" if first else "", *query.relevance_params, *query.params, *kind_params]
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts), params)
+        cursor.execute(sql, params)
         return cursor.fetchall()

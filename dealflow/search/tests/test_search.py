@@ -99,6 +99,18 @@ def test_relevance_then_name(salesperson: Any) -> None:
     assert hits[2] == "Zwart Bouw"
 
 
+def test_each_kind_keeps_its_best_rows_and_ties_go_by_id(salesperson: Any) -> None:
+    """One pass numbers the matches per kind: a kind with many matches does not crowd out
+    another, each is cut at the limit, and the same name is listed in a fixed order."""
+    same = [CompanyFactory(name="Delta Works", owner=salesperson) for _ in range(4)]
+    for n in range(3):
+        SaleFactory(title=f"Delta deal {n}", owner=salesperson)
+    result = global_search(user=salesperson, q="delta", limit=3)
+    assert [h.id for h in result.groups["company"]] == [c.pk for c in same[:3]]
+    assert titles(result, "sale") == ["Delta deal 0", "Delta deal 1", "Delta deal 2"]
+    assert len(global_search(user=salesperson, q="delta", include_sales=False).groups) == 2
+
+
 def test_index_follows_creates_updates_and_deletes(salesperson: Any) -> None:
     company = relations_services.company_create(
         actor=salesperson, data={"name": "Quokka Trading", "owner": salesperson}
