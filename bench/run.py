@@ -281,17 +281,22 @@ def operations() -> list[tuple[str, Callable[[], None] | None, Callable[[], None
     assert company and sale and other and sale.pk != other.pk, "the generated data set is incomplete"
     is_pg = connection.vendor == "postgresql"
     word = "summit"
-    search_floor = (
-        (
-            "SELECT kind, object_id, title, detail FROM search_index WHERE body @@ to_tsquery('simple', %s) LIMIT 50",
-            [f"{word}:*"],
-        )  # fmt: skip
+    # The same rows as the page: per kind the best 50 matches among the owners the user may
+    # see, ranked by the full-text index, in one pass.
+    seller_ids = sorted(visible_owner_ids(seller) or [])
+    match, rank = (
+        ("body @@ to_tsquery('simple', %s)", "-ts_rank(body, to_tsquery('simple', %s))")
         if is_pg
-        else (
-            "SELECT kind, object_id, title, detail FROM search_index WHERE search_index MATCH %s ORDER BY rank LIMIT 50",
-            [f"{word}*"],
-        )  # fmt: skip
+        else ("search_index MATCH %s", "rank")
     )
+    term = f"{word}:*" if is_pg else f'"{word}"*'
+    search_floor = (
+        f"SELECT * FROM (SELECT kind, object_id, title, detail, archived, ROW_NUMBER() OVER (PARTITION BY kind "  # noqa: S608
+        f"ORDER BY archived, relevance, title, object_id) AS place FROM (SELECT kind, object_id, title, detail, "
+        f"archived, {rank} AS relevance FROM search_index WHERE {match} AND owner_id IN "
+        f"({', '.join(['%s'] * len(seller_ids))})) hits) ranked WHERE place <= 50",
+        [*([term] if is_pg else []), term, *seller_ids],
+    )  # fmt: skip
     ids = sorted(visible_owner_ids(seller) or [])
     marks = ", ".join(["%s"] * len(ids))
     year_ago = today - dt.timedelta(days=365)
