@@ -2,13 +2,11 @@
 spent about a third of a millisecond on each. The markup is the one the board's template and
 script expect (sales/board.html, board.js); the template renders it with {% board_card %}.
 
-Every value goes through `_e` (the standard library's HTML escaping, which Django's own escape
-uses too); translated texts with a placeholder are trusted and only their values escaped, as
-{% blocktranslate %} does."""
+Every value goes through `_e` (core.html.e); translated texts with a placeholder are trusted and
+only their values escaped, as {% blocktranslate %} does."""
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 from django.template.defaultfilters import floatformat
@@ -18,18 +16,12 @@ from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from dealflow.core.html import e as _e
+from dealflow.core.html import short_date as _short_date
 
 CLOSING = ' data-closing="1"'
 OOB = ' hx-swap-oob="true"'
 DRAGGABLE = ' draggable="true"'
-
-
-def _e(value: Any) -> str:
-    return escape(str(value))
-
-
-def _short_date(value: Any) -> str:
-    return _e(date_format(value, "SHORT_DATE_FORMAT"))
 
 
 def _next_activity(activity: Any) -> str:

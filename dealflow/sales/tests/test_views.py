@@ -257,6 +257,34 @@ def test_list_rows_link_to_the_card_with_the_list_they_came_from(anna: Any, sale
     assert dict(link.attributes)["href"] == f"/sales/{sale.pk}/?from={quote('q=cool&sort=title', safe='')}&i=0"
 
 
+def test_list_rows_escape_and_mark_status_idle_and_next_activity(anna: Any, salesperson: Any, funnel: dict) -> None:
+    """The rows are built in Python (sales.list_html): every value escaped, the stalled date,
+    the idle badge and an overdue next activity as the shared partials show them elsewhere."""
+    from dealflow.activities.models import Activity
+
+    acme = CompanyFactory(name="Smith & <Sons>", owner=salesperson)
+    risky = SaleFactory(title='<i>Tom & "Jerry"</i>', owner=salesperson, pipeline=funnel["pipeline"], company=acme)
+    Activity.objects.create(subject="Call <back>", owner=salesperson, sale=risky,
+                            starts_at=timezone.now() - dt.timedelta(hours=3))  # fmt: skip
+    Sale.objects.filter(pk=risky.pk).update(phase_entered_at=timezone.now() - dt.timedelta(days=400))
+    funnel["pipeline"].days_to_stall = 30
+    funnel["pipeline"].save()
+    stalled = SaleFactory(title="Waiting", owner=salesperson, pipeline=funnel["pipeline"])
+    services.sale_stall(actor=salesperson, sale=stalled, reopen_date=today() + dt.timedelta(days=9),
+                        stall_reason=StallReasonFactory())  # fmt: skip
+    html = body(anna.get("/sales/", {"sort": "title"}))
+    row = re.search(rf'<tr class="sale-row status-row-open">.*?value="{risky.pk}".*?</tr>', html, re.S)
+    assert row, "no row for the sale"
+    text_ = row.group(0)
+    assert "&lt;i&gt;Tom &amp; &quot;Jerry&quot;&lt;/i&gt;" in text_ and "<i>" not in text_
+    assert "Smith &amp; &lt;Sons&gt;" in text_
+    assert 'class="badge idle"' in text_
+    assert re.search(r'class="next-activity overdue">.*Call &lt;back&gt; <span class="overdue-mark">Overdue</span>', text_)
+    until = date_format(today() + dt.timedelta(days=9), "SHORT_DATE_FORMAT")
+    assert f'<span class="muted small">until {until}</span>' in html
+    assert titles(html) == ['<i>Tom & "Jerry"</i>', "Waiting"]
+
+
 def test_list_query_count_does_not_grow_with_rows(anna: Any, salesperson: Any, teammate: Any, funnel: dict) -> None:
     def make(n: int) -> None:
         for i in range(n):
