@@ -21,7 +21,7 @@ def funnel_required(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
         if not funnel_enabled():
             raise Http404("The sales funnel is switched off.")
-        request.funnel_on = True  # type: ignore[attr-defined] - read by `context`, saves a query
+        request.funnel_on = True  # type: ignore[attr-defined]  # read by `context`: saves a query
         return view(request, *args, **kwargs)
 
     return wrapper

@@ -279,7 +279,9 @@ def test_list_rows_escape_and_mark_status_idle_and_next_activity(anna: Any, sale
     assert "&lt;i&gt;Tom &amp; &quot;Jerry&quot;&lt;/i&gt;" in text_ and "<i>" not in text_
     assert "Smith &amp; &lt;Sons&gt;" in text_
     assert 'class="badge idle"' in text_
-    assert re.search(r'class="next-activity overdue">.*Call &lt;back&gt; <span class="overdue-mark">Overdue</span>', text_)
+    assert re.search(
+        r'class="next-activity overdue">.*Call &lt;back&gt; <span class="overdue-mark">Overdue</span>', text_
+    )
     until = date_format(today() + dt.timedelta(days=9), "SHORT_DATE_FORMAT")
     assert f'<span class="muted small">until {until}</span>' in html
     assert titles(html) == ['<i>Tom & "Jerry"</i>', "Waiting"]
