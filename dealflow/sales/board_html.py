@@ -30,10 +30,13 @@ def _next_activity(activity: Any) -> str:
     starts = activity.starts_at
     if timezone.is_aware(starts):
         starts = timezone.localtime(starts)
+    # (Translations are looked up outside the f-strings, where makemessages finds them.)
     if activity.is_overdue:
-        css, label = " overdue", f"<strong>{_e(_('Overdue'))}:</strong>"
+        overdue = _e(_("Overdue"))
+        css, label = " overdue", f"<strong>{overdue}:</strong>"
     else:
-        css, label = "", f"{_e(_('Next'))}:"
+        upcoming = _e(_("Next"))
+        css, label = "", f"{upcoming}:"
     return (
         f'<p class="card-next{css}">{label} {_e(activity.subject)} · <time datetime="{_e(format_date(starts, "c"))}">'
         f"{_e(date_format(starts, 'SHORT_DATETIME_FORMAT'))}</time></p>"
@@ -43,7 +46,8 @@ def _next_activity(activity: Any) -> str:
 def _flag(card: Any, status: str) -> str:
     if status == "stalled":
         reopens = " " + _("reopens %(date)s") % {"date": _short_date(card.reopen_date)} if card.reopen_date else ""
-        return f'<p class="card-flag stalled"><span class="badge">{_e(_("Stalled"))}</span>{reopens}</p>'
+        stalled = _e(_("Stalled"))
+        return f'<p class="card-flag stalled"><span class="badge">{stalled}</span>{reopens}</p>'
     if status in ("sold", "lost"):
         closed = f" {_short_date(card.closed_date)}" if card.closed_date else ""
         return (
@@ -65,6 +69,7 @@ def _move_form(card: Any, *, phases: list[Any], board_qs: str, csrf_token: str) 
     action = _e(f"{card.move_url}?{board_qs}")
     pk = card.pk
     label = _("Move “%(title)s” to") % {"title": _e(card.title)}
+    move_to, move = _e(_("Move to…")), _e(_("Move"))
     return (
         f'\n  <form class="card-move" method="post" action="{action}" hx-post="{action}" hx-target="#card-{pk}" '
         f'hx-swap="outerHTML" data-board-move data-dialog-url="{action}">'
@@ -72,8 +77,8 @@ def _move_form(card: Any, *, phases: list[Any], board_qs: str, csrf_token: str) 
         f'    <input type="hidden" name="version" value="{card.version}">\n'
         f'    <label class="sr-only" for="move-{pk}">{label}</label>\n'
         f'    <select id="move-{pk}" name="phase" required>\n'
-        f'      <option value="">{_e(_("Move to…"))}</option>\n      {_options(phases, card.phase_id)}\n    </select>\n'
-        f'    <button type="submit">{_e(_("Move"))}</button>\n  </form>'
+        f'      <option value="">{move_to}</option>\n      {_options(phases, card.phase_id)}\n    </select>\n'
+        f'    <button type="submit">{move}</button>\n  </form>'
     )
 
 

@@ -28,7 +28,8 @@ def status_cell(sale: Any) -> str:
         f"{STATUS_ICONS.get(status, '●')}</span>{e(sale.get_effective_status_display())}</span>"
     )
     if status == "stalled" and sale.reopen_date:
-        html += f' <span class="muted small">{_("until %(date)s") % {"date": short_date(sale.reopen_date)}}</span>'
+        until = _("until %(date)s") % {"date": short_date(sale.reopen_date)}
+        html += f' <span class="muted small">{until}</span>'
     return html
 
 
@@ -40,7 +41,10 @@ def next_activity_cell(activity: Any) -> str:
     if timezone.is_aware(starts):
         starts = timezone.localtime(starts)
     overdue = activity.is_overdue
-    mark = f' <span class="overdue-mark">{e(_("Overdue"))}</span>' if overdue else ""
+    mark = ""
+    if overdue:
+        label = e(_("Overdue"))
+        mark = f' <span class="overdue-mark">{label}</span>'
     return (
         f'<span class="next-activity{" overdue" if overdue else ""}"><time datetime="{e(format_date(starts, "c"))}">'
         f"{e(date_format(starts, 'SHORT_DATETIME_FORMAT'))}</time> {e(activity.subject)}{mark}</span>"
@@ -62,7 +66,8 @@ def sale_row(sale: Any, *, columns: Any, next_activity: Any, from_qs: str, index
         idle = ""
         if sale.is_idle:
             hint = e(_("No progress for longer than the days-to-stall limit"))
-            idle = f' <span class="badge idle" title="{hint}">{e(_("Idle"))}</span>'
+            label = e(_("Idle"))
+            idle = f' <span class="badge idle" title="{hint}">{label}</span>'
         cells.append(f"<td>{e(sale.phase.name)}{idle}</td>")
     if "status" in columns:
         cells.append(f"<td>{status_cell(sale)}</td>")
