@@ -21,6 +21,9 @@ DROPDOWN_LIMIT = 8
 PAGE_LIMIT = 50
 MIN_LENGTH = 2
 MIN_PHONE_TAIL = 6
+# A broad query ("de", two letters of a common name) matches hundreds of thousands of rows;
+# ranking them all took seconds. Only this many matches are ranked, and the results say so.
+CANDIDATES = 2000
 URL_NAMES = {
     "company": "relations:company_detail",
     "person": "relations:person_detail",
@@ -59,6 +62,8 @@ class SearchResults:
     limit: int
     groups: dict[str, list[Hit]] = field(default_factory=dict)
     searched: bool = False
+    capped: bool = False  # more than `candidates` matches: the best of the first ones are shown
+    candidates: int = CANDIDATES
 
     @property
     def total(self) -> int:
@@ -89,9 +94,11 @@ def phone_tail(terms: list[str]) -> str | None:
     return "r" + tail[::-1] if len(tail) >= MIN_PHONE_TAIL else None
 
 
-def global_search(*, user: User, q: str, limit: int = DROPDOWN_LIMIT, include_sales: bool = True) -> SearchResults:
+def global_search(
+    *, user: User, q: str, limit: int = DROPDOWN_LIMIT, include_sales: bool = True, candidates: int = CANDIDATES
+) -> SearchResults:
     kinds = [k for k in KINDS if include_sales or k != "sale"]
-    result = SearchResults(q=q, limit=limit, groups={k: [] for k in kinds})
+    result = SearchResults(q=q, limit=limit, groups={k: [] for k in kinds}, candidates=candidates)
     number = _SALE_NUMBER.fullmatch(q.strip())
     terms = [] if number else search_terms(q)
     sqlite = connection.vendor == "sqlite"
@@ -109,8 +116,9 @@ def global_search(*, user: User, q: str, limit: int = DROPDOWN_LIMIT, include_sa
     if owners is not None:
         query.where += f" AND owner_id IN ({', '.join(['%s'] * len(owners))})"
         query.params += sorted(owners)
-    rows = _run(kinds, query, terms[0] if terms else "", limit)
-    for kind, object_id, title, detail, archived, _starts, _relevance in rows:
+    rows = _run(kinds, query, terms[0] if terms else "", limit, candidates)
+    result.capped = bool(rows) and int(rows[0][7]) > candidates
+    for kind, object_id, title, detail, archived, _starts, _relevance, _found in rows:
         result.groups[kind].append(Hit(kind, int(object_id), title, detail, bool(int(archived))))
     # The numbering promises no row order: sort each group by the same key the query used.
     order = {(r[0], int(r[1])): (int(r[4]), -int(r[5]), float(r[6] or 0), r[2].lower(), int(r[1])) for r in rows}
@@ -137,11 +145,12 @@ def _match(terms: list[str], sqlite: bool) -> _Query:
     return _Query("body @@ to_tsquery('simple', %s)", [tsquery], "-ts_rank(body, to_tsquery('simple', %s))", [tsquery])
 
 
-def _run(kinds: list[str], query: _Query, first: str, limit: int) -> list[tuple]:
+def _run(kinds: list[str], query: _Query, first: str, limit: int, candidates: int) -> list[tuple]:
     """Per kind the best `limit` rows: active before archived, then relevance (the title
-    starting with the first word, then bm25 / ts_rank), then title and id. One pass over the matches
-    for all kinds, numbered per kind: a query per kind would read the full-text index once for
-    each, and PostgreSQL would also scan every row of the kind for the owners it may see."""
+    starting with the first word, then bm25 / ts_rank), then title and id. One pass over the
+    matches for all kinds, numbered per kind (a query per kind would read the full-text index
+    once for each). At most `candidates` + 1 matches are ranked; each row carries how many
+    were (`found`), so that the caller can tell a cut-off set from a complete one."""
     only_kinds = ""
     kind_params: list[Any] = []
     if set(kinds) != set(KINDS):
@@ -149,11 +158,12 @@ def _run(kinds: list[str], query: _Query, first: str, limit: int) -> list[tuple]
         kind_params = list(kinds)
     # Built from constants; the query words, kinds and owners are parameters.
     sql = (
-        "SELECT kind, object_id, title, detail, archived, starts, relevance FROM ("  # noqa: S608
-        "SELECT *, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY archived, starts DESC, relevance, title, object_id) AS place "
-        "FROM (SELECT kind, object_id, title, detail, archived, "
+        "SELECT kind, object_id, title, detail, archived, starts, relevance, found FROM ("  # noqa: S608
+        "SELECT *, ROW_NUMBER() OVER (PARTITION BY kind ORDER BY archived, starts DESC, relevance, title, object_id) "
+        "AS place, COUNT(*) OVER () AS found FROM (SELECT kind, object_id, title, detail, archived, "
         f"CASE WHEN lower(title) LIKE %s THEN 1 ELSE 0 END AS starts, {query.relevance} AS relevance "
-        f"FROM {TABLE} WHERE {query.where}{only_kinds}) AS hits) AS ranked WHERE place <= {int(limit)}"
+        f"FROM {TABLE} WHERE {query.where}{only_kinds} LIMIT {int(candidates) + 1}) AS hits) AS ranked "
+        f"WHERE place <= {int(limit)}"
     )
     params = [f"{first}%" if first else "", *query.relevance_params, *query.params, *kind_params]
     with connection.cursor() as cursor:

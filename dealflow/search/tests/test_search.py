@@ -111,6 +111,27 @@ def test_each_kind_keeps_its_best_rows_and_ties_go_by_id(salesperson: Any) -> No
     assert len(global_search(user=salesperson, q="delta", include_sales=False).groups) == 2
 
 
+def test_a_broad_query_ranks_only_the_first_candidates_and_says_so(client: Any, salesperson: Any) -> None:
+    """Past `candidates` matches only the first ones are ranked (a two-letter query on a large
+    database matched hundreds of thousands); the results are marked as cut off."""
+    from dealflow.relations.models import Company
+    from dealflow.search.selectors import CANDIDATES
+
+    for n in range(5):
+        CompanyFactory(name=f"Omega Trading {n}", owner=salesperson)
+    full = global_search(user=salesperson, q="omega", candidates=5)
+    assert not full.capped and len(full.groups["company"]) == 5
+    cut = global_search(user=salesperson, q="omega", candidates=3)
+    assert cut.capped and len(cut.groups["company"]) == 4  # the first three and the one that tells
+    client.force_login(salesperson)
+    url = reverse("search:results")
+    assert "Many matches" not in client.get(url, {"q": "omega"}).content.decode()
+    Company.objects.bulk_create(Company(name=f"Omega Shipping {n}", owner=salesperson) for n in range(CANDIDATES))
+    html = client.get(url, {"q": "omega"}).content.decode()
+    assert "Many matches: showing the best of the first 2,000." in html
+    assert len(global_search(user=salesperson, q="omega", limit=50).groups["company"]) == 50
+
+
 def test_index_follows_creates_updates_and_deletes(salesperson: Any) -> None:
     company = relations_services.company_create(
         actor=salesperson, data={"name": "Quokka Trading", "owner": salesperson}
