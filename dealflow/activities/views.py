@@ -19,7 +19,7 @@ from dealflow.accounts.visibility import scope_by_owner
 from dealflow.audit.services import history_for
 from dealflow.core.forms import run_service
 from dealflow.core.types import AuthedRequest
-from dealflow.core.views import list_context
+from dealflow.core.views import choice, date_or_none, ids, list_context
 from dealflow.insights import export_lists, exports
 from dealflow.relations.models import Company, Person, Project
 from dealflow.sales import selectors as sales_selectors
@@ -29,20 +29,6 @@ from dealflow.saved import lists, views_lists
 from . import selectors, services
 from .forms import ActivityForm, picked_id, picker_label, picker_options
 from .models import ActivityType
-
-
-def int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
-def date_or_none(value: str | None) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 def _next_url(request: AuthedRequest) -> str | None:
@@ -55,19 +41,12 @@ def _next_url(request: AuthedRequest) -> str | None:
 def list_filters(params: QueryDict) -> dict[str, Any]:
     """The list's filters from a querystring: the list and its bulk actions use it. No status
     given means the open ones; "all" (or anything unknown) means every activity."""
-    sort = params.get("sort", "due")
-    status = params.get("status", "open")
-    kind = params.get("kind", "")
     return {
         "q": params.get("q", "").strip()[:200],
-        "status": status if status in selectors.ACTIVITY_STATUSES else "",
-        "sort": sort if sort in selectors.ACTIVITY_SORTS else "due",
-        "kind": kind if kind in ActivityType.values else "",
-        "owner": int_or_none(params.get("owner")),
-        "sale": int_or_none(params.get("sale")),
-        "company": int_or_none(params.get("company")),
-        "person": int_or_none(params.get("person")),
-        "project": int_or_none(params.get("project")),
+        "status": choice(params, "status", selectors.ACTIVITY_STATUSES, "open", unknown=""),
+        "sort": choice(params, "sort", selectors.ACTIVITY_SORTS, "due"),
+        "kind": choice(params, "kind", ActivityType.values, ""),
+        **ids(params, "owner", "sale", "company", "person", "project"),
         "date_from": date_or_none(params.get("from")),
         "date_to": date_or_none(params.get("to")),
     }

@@ -11,10 +11,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dealflow.core.types import AuthedRequest
-from dealflow.core.views import paginate
+from dealflow.core.views import date_or_none, int_or_none, paginate
 
 from . import ical, selectors, services
-from .views import date_or_none, int_or_none
 
 
 @login_required

@@ -7,6 +7,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from django.utils import timezone
+from django.utils.dateformat import format as format_date
 from django.utils.formats import date_format
 
 
@@ -16,3 +18,11 @@ def e(value: Any) -> str:
 
 def short_date(value: Any) -> str:
     return e(date_format(value, "SHORT_DATE_FORMAT"))
+
+
+def time_tag(moment: Any) -> str:
+    """<time> with a moment in the local time zone, as {{ value|date:"c" }} and
+    {{ value|date:"SHORT_DATETIME_FORMAT" }} give it in a template."""
+    if timezone.is_aware(moment):
+        moment = timezone.localtime(moment)
+    return f'<time datetime="{e(format_date(moment, "c"))}">{e(date_format(moment, "SHORT_DATETIME_FORMAT"))}</time>'

@@ -1,11 +1,43 @@
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Collection
 from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, QueryDict
+
+# --- query-string parameters: a bad value reads as "not given", never as an error page ---------
+
+
+def int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except (TypeError, ValueError):
+        return None
+
+
+def date_or_none(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def choice(params: QueryDict, name: str, allowed: Collection[str], default: str, unknown: str | None = None) -> str:
+    """`params[name]` when it is one of `allowed`; `default` when it is absent, `unknown` (by
+    default the same) when it is something else."""
+    value = params.get(name, default)
+    if value in allowed:
+        return value
+    return default if unknown is None else unknown
+
+
+def ids(params: QueryDict, *names: str) -> dict[str, int | None]:
+    """The record ids a list is narrowed to (?company=3&person=…), each None when absent or bad."""
+    return {name: int_or_none(params.get(name)) for name in names}
 
 
 def rows_in_order(qs: QuerySet, bottom: int, top: int) -> list[Any]:

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from dealflow.audit.services import history_for
 from dealflow.core.forms import run_service
 from dealflow.core.types import AuthedRequest
-from dealflow.core.views import list_context
+from dealflow.core.views import int_or_none, list_context
 from dealflow.insights import export_lists, exports
 from dealflow.sales.selectors import user_field_values
 from dealflow.sales.views_overview import company_sales_context, related_sales
@@ -73,13 +73,6 @@ def _list(
     return render(request, template, context)
 
 
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except ValueError:
-        return None
-
-
 def _form_page(
     request: AuthedRequest,
     form_class: type,
@@ -116,7 +109,7 @@ def company_list(request: AuthedRequest) -> HttpResponse:
         selectors.company_list,
         selectors.COMPANY_SORTS,
         lists.COMPANY,
-        account_type=_int_or_none(request.GET.get("account_type")),
+        account_type=int_or_none(request.GET.get("account_type")),
     )
 
 
@@ -197,7 +190,7 @@ def person_list(request: AuthedRequest) -> HttpResponse:
         selectors.person_list,
         selectors.PERSON_SORTS,
         lists.PERSON,
-        company=_int_or_none(request.GET.get("company")),
+        company=int_or_none(request.GET.get("company")),
     )
 
 
@@ -223,7 +216,7 @@ def person_create(request: AuthedRequest) -> HttpResponse:
         PersonForm,
         "relations/person_form.html",
         lambda form: services.person_create(actor=request.user, data=form.service_data()),
-        initial={"company": _int_or_none(request.GET.get("company"))},
+        initial={"company": int_or_none(request.GET.get("company"))},
     )
 
 
@@ -271,7 +264,7 @@ def project_list(request: AuthedRequest) -> HttpResponse:
         "relations/project_list.html",
         selectors.project_list,
         selectors.PROJECT_SORTS,
-        company=_int_or_none(request.GET.get("company")),
+        company=int_or_none(request.GET.get("company")),
         status=status if status in ProjectStatus.values else "",
     )
 
@@ -293,7 +286,7 @@ def project_create(request: AuthedRequest) -> HttpResponse:
         ProjectForm,
         "relations/project_form.html",
         lambda form: services.project_create(actor=request.user, data=form.service_data()),
-        initial={"company": _int_or_none(request.GET.get("company"))},
+        initial={"company": int_or_none(request.GET.get("company"))},
     )
 
 

@@ -10,14 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.template.defaultfilters import floatformat
-from django.utils import timezone
-from django.utils.dateformat import format as format_date
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from dealflow.core.html import e as _e
 from dealflow.core.html import short_date as _short_date
+from dealflow.core.html import time_tag
 
 CLOSING = ' data-closing="1"'
 OOB = ' hx-swap-oob="true"'
@@ -27,9 +25,6 @@ DRAGGABLE = ' draggable="true"'
 def _next_activity(activity: Any) -> str:
     if activity is None:
         return ""
-    starts = activity.starts_at
-    if timezone.is_aware(starts):
-        starts = timezone.localtime(starts)
     # (Translations are looked up outside the f-strings, where makemessages finds them.)
     if activity.is_overdue:
         overdue = _e(_("Overdue"))
@@ -37,10 +32,7 @@ def _next_activity(activity: Any) -> str:
     else:
         upcoming = _e(_("Next"))
         css, label = "", f"{upcoming}:"
-    return (
-        f'<p class="card-next{css}">{label} {_e(activity.subject)} · <time datetime="{_e(format_date(starts, "c"))}">'
-        f"{_e(date_format(starts, 'SHORT_DATETIME_FORMAT'))}</time></p>"
-    )
+    return f'<p class="card-next{css}">{label} {_e(activity.subject)} · {time_tag(activity.starts_at)}</p>'
 
 
 def _flag(card: Any, status: str) -> str:

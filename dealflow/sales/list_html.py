@@ -8,13 +8,10 @@ from typing import Any
 from urllib.parse import quote
 
 from django.template.defaultfilters import floatformat
-from django.utils import timezone
-from django.utils.dateformat import format as format_date
-from django.utils.formats import date_format
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from dealflow.core.html import e, short_date
+from dealflow.core.html import e, short_date, time_tag
 
 STATUS_ICONS = {"sold": "✓", "lost": "✕", "stalled": "▲"}
 DASH = "—"
@@ -37,17 +34,14 @@ def next_activity_cell(activity: Any) -> str:
     """As activities/_next.html: when and what, marked when overdue."""
     if activity is None:
         return f'<span class="muted">{DASH}</span>'
-    starts = activity.starts_at
-    if timezone.is_aware(starts):
-        starts = timezone.localtime(starts)
     overdue = activity.is_overdue
     mark = ""
     if overdue:
         label = e(_("Overdue"))
         mark = f' <span class="overdue-mark">{label}</span>'
     return (
-        f'<span class="next-activity{" overdue" if overdue else ""}"><time datetime="{e(format_date(starts, "c"))}">'
-        f"{e(date_format(starts, 'SHORT_DATETIME_FORMAT'))}</time> {e(activity.subject)}{mark}</span>"
+        f'<span class="next-activity{" overdue" if overdue else ""}">{time_tag(activity.starts_at)} '
+        f"{e(activity.subject)}{mark}</span>"
     )
 
 

@@ -20,7 +20,7 @@ from dealflow.audit.services import history_for
 from dealflow.core.forms import run_service
 from dealflow.core.funnel import funnel_required
 from dealflow.core.types import AuthedRequest
-from dealflow.core.views import list_context
+from dealflow.core.views import choice, ids, int_or_none, list_context
 from dealflow.insights import export_lists, exports
 from dealflow.relations import selectors as relations_selectors
 from dealflow.relations.models import Person, Project
@@ -44,28 +44,16 @@ def dashes(form: Any) -> Any:
     return form
 
 
-def int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value) if value else None
-    except (TypeError, ValueError):
-        return None
-
-
 # --- the list ------------------------------------------------------------------------------
 
 
 def list_filters(params: QueryDict) -> dict[str, Any]:
     """The list's filters from a querystring: the list itself and the card's browsing use it."""
-    sort = params.get("sort", "-date")
-    status = params.get("status", "")
     return {
         "q": params.get("q", "").strip()[:200],
-        "sort": sort if sort in selectors.SALE_SORTS else "-date",
-        "status": status if status in selectors.SALE_STATUS_FILTERS else "",
-        "pipeline": int_or_none(params.get("pipeline")),
-        "company": int_or_none(params.get("company")),
-        "person": int_or_none(params.get("person")),
-        "project": int_or_none(params.get("project")),
+        "sort": choice(params, "sort", selectors.SALE_SORTS, "-date"),
+        "status": choice(params, "status", selectors.SALE_STATUS_FILTERS, ""),
+        **ids(params, "pipeline", "company", "person", "project"),
     }
 
 

@@ -23,11 +23,12 @@ from django.views.decorators.http import require_GET
 from dealflow.core.forms import run_service
 from dealflow.core.funnel import funnel_required
 from dealflow.core.types import AuthedRequest
+from dealflow.core.views import int_or_none
 
 from . import selectors, selectors_board, services
 from .forms import MoveForm
 from .models import Phase, Pipeline, Sale
-from .views import dashes, int_or_none
+from .views import dashes
 
 AUTO_ID = "board_%s"
 CLOSE_FIELDS = ("outcome", "close_reason", "competitor", "closed_date")

@@ -17,12 +17,13 @@ from django.views.decorators.http import require_GET, require_POST
 from dealflow.core.forms import run_service
 from dealflow.core.funnel import funnel_required
 from dealflow.core.types import AuthedRequest
+from dealflow.core.views import int_or_none
 from dealflow.relations import selectors as relations_selectors
 
 from . import selectors, services
 from .forms import SaleDocumentForm, SaleLinkForm, StakeholderForm
 from .models import GuideStep, Sale, SaleDocument, Stakeholder
-from .views import card_context, card_url, int_or_none, stakeholder_people
+from .views import card_context, card_url, stakeholder_people
 
 
 def _card_with(request: AuthedRequest, sale: Sale, tab: str | None = None, **forms: Any) -> HttpResponse:
