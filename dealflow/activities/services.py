@@ -161,11 +161,14 @@ def activity_delete(*, actor: User, activity: Activity) -> None:
 
 
 def _due_on(day: dt.date, now: dt.datetime) -> dt.datetime:
-    """09:00 on `day`, or the next full hour when that has already gone by."""
+    """09:00 on `day`, or the next full hour when that has already gone by — but never past the
+    day's end: late in the evening a follow-up due today is due now, not tomorrow."""
     nine = timezone.make_aware(dt.datetime.combine(day, dt.time(9, 0)))
     if nine >= now:
         return nine
-    return (now + dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    local = timezone.localtime(now).replace(second=0, microsecond=0)
+    next_hour = (local + dt.timedelta(hours=1)).replace(minute=0)
+    return next_hour if next_hour.date() == day else local
 
 
 @transaction.atomic

@@ -178,6 +178,25 @@ def test_guide_follow_ups_are_planned_when_a_sale_enters_a_phase_and_never_twice
     assert timezone.localdate(visit.starts_at) == today + dt.timedelta(days=3)
 
 
+@pytest.mark.parametrize(
+    ("clock", "due"),
+    [
+        ("07:30", "09:00"),  # before nine: nine o'clock
+        ("10:20", "11:00"),  # later in the day: the next full hour
+        ("22:59", "23:00"),
+        ("23:10", "23:10"),  # the next full hour is tomorrow: now, still today
+        ("23:59", "23:59"),
+    ],
+)
+def test_a_follow_up_due_today_stays_on_today_whatever_the_hour(clock: str, due: str) -> None:
+    day = dt.date(2026, 11, 22)
+    now = timezone.make_aware(dt.datetime.combine(day, dt.time.fromisoformat(clock)))
+    planned = timezone.localtime(services._due_on(day, now))
+    assert planned.date() == day
+    assert planned.strftime("%H:%M") == due
+    assert planned >= now.replace(second=0)
+
+
 def test_reminders_notify_once_and_mail_when_configured(salesperson: Any, settings: Any) -> None:
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
     salesperson.email = "anna@example.com"
