@@ -27,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from dealflow.sales import month_totals
 from dealflow.sales import totals as sale_totals
 from dealflow.search import schema as search_schema
 
@@ -110,6 +111,7 @@ class Loader:
         of `tables`; create them again afterwards, also when the load fails half-way."""
         search_schema.drop(self.connection)
         sale_totals.drop_triggers(self.connection)  # counted once at the end, not row by row
+        month_totals.drop_triggers(self.connection)
         indexes, foreign_keys = self._indexes(tables), self._foreign_keys(tables)
         for name, _sql in indexes:
             self.execute(f"DROP INDEX {name}")
@@ -142,6 +144,8 @@ class Loader:
             started = time.perf_counter()
             sale_totals.install_triggers(self.connection)
             sale_totals.rebuild(self.connection)
+            month_totals.install_triggers(self.connection)
+            month_totals.rebuild(self.connection)
             self.report(f"sale totals: rebuilt in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
             search_schema.ensure_installed(self.connection)

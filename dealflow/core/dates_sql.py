@@ -32,10 +32,12 @@ class MonthStart(_PeriodStart):
 
 class QuarterStart(_PeriodStart):
     unit = "quarter"
-    # back to the month that opens the quarter: (month - 1) % 3 months before the first
+    # back to the month that opens the quarter: (month - 1) % 3 months before the first. A
+    # literal % is doubled twice: once for this template, once more for the query text, which
+    # Django formats with its parameters when it logs a query (DEBUG, query capture).
     sqlite_template = (
         "date(%(expressions)s, 'start of month', "
-        "'-' || ((CAST(strftime('%%m', %(expressions)s) AS INTEGER) - 1) %% 3) || ' months')"
+        "'-' || ((CAST(strftime('%%%%m', %(expressions)s) AS INTEGER) - 1) %%%% 3) || ' months')"
     )
 
 

@@ -16,7 +16,8 @@ from django.utils.translation import gettext_lazy
 from dealflow.accounts.models import Team, User
 from dealflow.accounts.visibility import scope_by_owner, visible_owner_ids
 from dealflow.core.dates_sql import MonthStart, QuarterStart
-from dealflow.sales.models import Pipeline, Sale, SaleStatus
+from dealflow.sales import month_totals
+from dealflow.sales.models import Pipeline, Sale, SaleClosedMonth, SaleOpenMonth, SaleStatus
 
 from .models import ForecastSnapshot, Measure, PeriodKind, SalesTarget, TargetScope
 from .selectors import period_label
@@ -188,7 +189,6 @@ def forecast(
     if group_by and group_by not in GROUP_KEYS:
         raise ValueError(f"unknown group_by: {group_by}")
     periods = periods_between(date_from, date_to, period)
-    trunc = TRUNC[period]
     base = scope_by_owner(Sale.objects.all(), user)
     if pipeline is not None:
         base = base.filter(pipeline=pipeline)
@@ -199,41 +199,19 @@ def forecast(
                 user.managed_teams.values_list("pk", flat=True)
             )
             base = base.filter(owner__teams__in=team_ids)
-    fields = ["p", *([GROUP_KEYS[group_by]] if group_by else [])]
-    gkey = GROUP_KEYS.get(group_by, "")
-
-    open_rows = (
-        base.filter(status=SaleStatus.OPEN, sale_date__gte=date_from, sale_date__lte=date_to)
-        .annotate(p=trunc("sale_date"))
-        .order_by()
-        .values(*fields)
-        .annotate(
-            unweighted=Sum("amount", default=ZERO),
-            weighted100=Sum(F("amount") * F("probability"), default=ZERO),
-            commit=Sum("amount", filter=_category_q("commit"), default=ZERO),
-            best_case=Sum("amount", filter=_category_q("best_case"), default=ZERO),
-            pipeline_value=Sum("amount", filter=_category_q("pipeline"), default=ZERO),
-        )
-    )
-    sold_rows = (
-        base.filter(status=SaleStatus.SOLD, closed_date__gte=date_from, closed_date__lte=date_to)
-        .annotate(p=trunc("closed_date"))
-        .order_by()
-        .values(*fields)
-        .annotate(sold=Sum("amount", default=ZERO), won=Count("*"))
-    )
     cells: dict[tuple[Any, dt.date], ForecastCell] = {}
-    for r in open_rows:
-        cell = cells.setdefault((r[gkey] if gkey else None, _date(r["p"])), ForecastCell())
-        cell.unweighted = Decimal(r["unweighted"]).quantize(CENT)
-        cell.weighted = (Decimal(r["weighted100"]) / 100).quantize(CENT, rounding=ROUND_HALF_UP)
-        cell.commit = Decimal(r["commit"]).quantize(CENT)
-        cell.best_case = Decimal(r["best_case"]).quantize(CENT)
-        cell.pipeline = Decimal(r["pipeline_value"]).quantize(CENT)
-    for r in sold_rows:
-        cell = cells.setdefault((r[gkey] if gkey else None, _date(r["p"])), ForecastCell())
-        cell.sold = Decimal(r["sold"]).quantize(CENT)
-        cell.won = int(r["won"] or 0)
+    # By owner or pipeline (or in total), the months the range covers whole come from the
+    # monthly totals; the edges, and every team view, are counted from the sales.
+    whole, edges = month_totals.split(date_from, date_to) if group_by != "team" else (None, [(date_from, date_to)])
+    if whole:
+        _from_monthly_totals(cells, user, *whole, period, group_by, pipeline)
+    if edges:
+        _from_sales(cells, base, edges, period, group_by)
+    for cell in cells.values():
+        cell.unweighted = cell.unweighted.quantize(CENT)
+        cell.weighted = (cell.weighted / 100).quantize(CENT, rounding=ROUND_HALF_UP)  # summed as amount × %
+        cell.commit, cell.best_case = cell.commit.quantize(CENT), cell.best_case.quantize(CENT)
+        cell.pipeline, cell.sold = cell.pipeline.quantize(CENT), cell.sold.quantize(CENT)
     targets = amount_targets(user, group_by, pipeline, periods, period)
     company_targets = targets if not group_by else amount_targets(user, "", pipeline, periods, period)
     for k, value in targets.items():
@@ -265,6 +243,76 @@ def forecast(
         date_from=date_from, date_to=date_to, period=period, group_by=group_by, periods=periods,
         groups=ordered, totals=totals,
     )  # fmt: skip
+
+
+def _cell_add(cells: dict[tuple[Any, dt.date], ForecastCell], key: tuple[Any, Any], **values: Any) -> None:
+    cell = cells.setdefault((key[0], _date(key[1])), ForecastCell())
+    for name, value in values.items():
+        setattr(cell, name, getattr(cell, name) + (value or 0))
+
+
+def _from_monthly_totals(cells: dict[tuple[Any, dt.date], ForecastCell], user: User, first: dt.date, end: dt.date,
+                         period: str, group_by: str, pipeline: Pipeline | None) -> None:  # fmt: skip
+    """Add the open pipeline and what was sold in the months [first, end) (money in cents there)."""
+    gkey = GROUP_KEYS.get(group_by, "")
+    fields = ["p", *([gkey] if gkey else [])]
+    ids = visible_owner_ids(user)
+    opened = SaleOpenMonth.objects.filter(month__gte=first, month__lt=end)
+    sold = SaleClosedMonth.objects.filter(month__gte=first, month__lt=end, status=SaleStatus.SOLD)
+    if ids is not None:
+        opened, sold = opened.filter(owner_id__in=ids), sold.filter(owner_id__in=ids)
+    if pipeline is not None:
+        opened, sold = opened.filter(pipeline_id=pipeline.pk), sold.filter(pipeline_id=pipeline.pk)
+
+    def cents(**kw: Any) -> Sum:
+        return Sum(kw.pop("of", "amount_cents"), default=0, **kw)
+
+    for r in opened.annotate(p=TRUNC[period]("month")).order_by().values(*fields).annotate(
+        unweighted=cents(), weighted=cents(of="weighted_cents"), commit=cents(filter=Q(category="commit")),
+        best_case=cents(filter=Q(category="best_case")), pipeline=cents(filter=Q(category="pipeline")),
+    ):  # fmt: skip
+        _cell_add(cells, (r[gkey] if gkey else None, r["p"]),
+                  **{name: Decimal(r[name]) / 100 for name in ("unweighted", "weighted", "commit", "best_case", "pipeline")})  # fmt: skip
+    for r in (
+        sold.annotate(p=TRUNC[period]("month"))
+        .order_by()
+        .values(*fields)
+        .annotate(sold=cents(), won=Sum("sales", default=0))
+    ):
+        _cell_add(cells, (r[gkey] if gkey else None, r["p"]), sold=Decimal(r["sold"]) / 100, won=r["won"])
+
+
+def _from_sales(cells: dict[tuple[Any, dt.date], ForecastCell], base: QuerySet, edges: list[tuple[dt.date, dt.date]],
+                period: str, group_by: str) -> None:  # fmt: skip
+    """Add the open pipeline expected, and what was sold, on the days `edges` hold."""
+    gkey = GROUP_KEYS.get(group_by, "")
+    fields = ["p", *([gkey] if gkey else [])]
+    trunc = TRUNC[period]
+    open_rows = (
+        base.filter(month_totals.days_q("sale_date", edges), status=SaleStatus.OPEN)
+        .annotate(p=trunc("sale_date"))
+        .order_by()
+        .values(*fields)
+        .annotate(
+            unweighted=Sum("amount", default=ZERO),
+            weighted=Sum(F("amount") * F("probability"), default=ZERO),
+            commit=Sum("amount", filter=_category_q("commit"), default=ZERO),
+            best_case=Sum("amount", filter=_category_q("best_case"), default=ZERO),
+            pipeline=Sum("amount", filter=_category_q("pipeline"), default=ZERO),
+        )
+    )
+    for r in open_rows:
+        _cell_add(cells, (r[gkey] if gkey else None, r["p"]),
+                  **{name: Decimal(r[name]) for name in ("unweighted", "weighted", "commit", "best_case", "pipeline")})  # fmt: skip
+    sold_rows = (
+        base.filter(month_totals.days_q("closed_date", edges), status=SaleStatus.SOLD)
+        .annotate(p=trunc("closed_date"))
+        .order_by()
+        .values(*fields)
+        .annotate(sold=Sum("amount", default=ZERO), won=Count("*"))
+    )
+    for r in sold_rows:
+        _cell_add(cells, (r[gkey] if gkey else None, r["p"]), sold=Decimal(r["sold"]), won=int(r["won"] or 0))
 
 
 def _sold_total(
@@ -313,17 +361,18 @@ def forecast_accuracy(
             cond |= Q(month=month, taken_on=taken)
         for r in snaps.filter(cond).order_by().values("month").annotate(w=Sum("weighted")):
             forecasts[_date(r["month"])] = Decimal(r["w"]).quantize(CENT)
-    sold_qs = scope_by_owner(
-        Sale.objects.filter(
-            status=SaleStatus.SOLD, closed_date__gte=months[0], closed_date__lt=add_months(months[-1], 1)
-        ),
-        user,
+    # Whole months: what was sold comes from the monthly totals.
+    sold_qs = SaleClosedMonth.objects.filter(
+        status=SaleStatus.SOLD, month__gte=months[0], month__lt=add_months(months[-1], 1)
     )
+    ids = visible_owner_ids(user)
+    if ids is not None:
+        sold_qs = sold_qs.filter(owner_id__in=ids)
     if pipeline is not None:
-        sold_qs = sold_qs.filter(pipeline=pipeline)
+        sold_qs = sold_qs.filter(pipeline_id=pipeline.pk)
     sold = {
-        _date(r["m"]): Decimal(r["s"]).quantize(CENT)
-        for r in sold_qs.annotate(m=MonthStart("closed_date")).order_by().values("m").annotate(s=Sum("amount"))
+        _date(r["month"]): (Decimal(r["cents"]) / 100).quantize(CENT)
+        for r in sold_qs.order_by().values("month").annotate(cents=Sum("amount_cents"))
     }
     return [
         AccuracyRow(

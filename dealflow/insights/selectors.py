@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, Model, Q, QuerySet, Sum
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,20 +16,24 @@ from django.utils.translation import gettext_lazy
 from dealflow.accounts.models import User
 from dealflow.accounts.visibility import scope_by_owner, visible_owner_ids
 from dealflow.core.dates_sql import MonthStart, QuarterStart, YearStart
-from dealflow.sales.models import Pipeline, Sale, SaleStatus
+from dealflow.relations.models import AccountType
+from dealflow.sales import month_totals
+from dealflow.sales.models import CloseReason, Competitor, Pipeline, Sale, SaleClosedMonth, SaleStatus
 
 CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 
-# group_by -> (the id to group on, the name, the admin-set order); None when there is no such
-# field (owners are ordered by name).
-GROUPS: dict[str, tuple[str, tuple[str, ...], str | None]] = {
-    "close_reason": ("close_reason_id", ("close_reason__name",), "close_reason__order"),
-    "competitor": ("competitor_id", ("competitor__name",), "competitor__order"),
-    "owner": ("owner_id", ("owner__first_name", "owner__last_name", "owner__username"), None),
-    "account_type": ("company__account_type_id", ("company__account_type__name",), "company__account_type__order"),
-    "pipeline": ("pipeline_id", ("pipeline__name",), "pipeline__order"),
+# group_by -> the id to group the sales on, and the model that names and orders its groups
+# (owners are ordered by name).
+GROUPS: dict[str, tuple[str, type[Model]]] = {
+    "close_reason": ("close_reason_id", CloseReason),
+    "competitor": ("competitor_id", Competitor),
+    "owner": ("owner_id", User),
+    "account_type": ("company__account_type_id", AccountType),
+    "pipeline": ("pipeline_id", Pipeline),
 }
+# The groups the monthly totals hold (the account type belongs to the company, not the sale).
+MONTHLY = {"close_reason", "competitor", "owner", "pipeline"}
 GROUP_LABELS = {
     "close_reason": gettext_lazy("Close reason"),
     "competitor": gettext_lazy("Competitor"),
@@ -133,12 +137,81 @@ class WinLossReport:
         return not self.rows
 
 
-def _label(group_by: str, values: dict[str, Any]) -> str:
-    _key, names, _order = GROUPS[group_by]
+def _group_names(group_by: str, keys: set[Any]) -> dict[Any, tuple[str, int]]:
+    """{group id: (label, admin-set order)} for the groups a report found."""
+    _key, model = GROUPS[group_by]
+    ids = {k for k in keys if k is not None}
     if group_by == "owner":
-        full = f"{values['owner__first_name']} {values['owner__last_name']}".strip()
-        return full or values["owner__username"]
-    return values[names[0]]
+        owners = User.objects.filter(pk__in=ids).only("first_name", "last_name", "username")
+        return {u.pk: (u.get_full_name() or u.username, 0) for u in owners}
+    found = model._default_manager.filter(pk__in=ids)
+    return {pk: (name, order) for pk, name, order in found.values_list("pk", "name", "order")}
+
+
+def _pk(value: Model | int | None) -> int | None:
+    return (value.pk if isinstance(value, Model) else value) or None
+
+
+Sums = dict[tuple[Any, Any], list[Any]]  # (group id, period start) -> [won, lost, won value, lost value]
+
+
+def _add(sums: Sums, group: Any, start: Any, won: Any, lost: Any, won_value: Decimal, lost_value: Decimal) -> None:
+    if isinstance(start, dt.datetime):  # some backends hand back a datetime for a date trunc
+        start = start.date()
+    row = sums.setdefault((group, start), [0, 0, Decimal(0), Decimal(0)])
+    row[0] += won or 0
+    row[1] += lost or 0
+    row[2] += won_value
+    row[3] += lost_value
+
+
+def _grouped(qs: QuerySet, group_by: str, period: str, date: str, pipeline_id: int | None,
+             owner_id: int | None, **sums: Any) -> QuerySet:  # fmt: skip
+    """`qs` narrowed to the pipeline and owner, summed per group (and period of `date`)."""
+    if pipeline_id:
+        qs = qs.filter(pipeline_id=pipeline_id)
+    if owner_id:
+        qs = qs.filter(owner_id=owner_id)
+    fields = [GROUPS[group_by][0]]
+    if period:
+        qs = qs.annotate(report_period=PERIODS[period](date))
+        fields.append("report_period")
+    return qs.order_by().values(*fields).annotate(**sums)
+
+
+WON, LOST = Q(status=SaleStatus.SOLD), Q(status=SaleStatus.LOST)
+
+
+def _closed_months(user: User, first: dt.date, end: dt.date, group_by: str, period: str, pipeline_id: int | None,
+                   owner_id: int | None, sums: Sums) -> None:  # fmt: skip
+    """Add the won and lost sales of the months [first, end) from the monthly totals."""
+    qs = SaleClosedMonth.objects.filter(month__gte=first, month__lt=end)
+    ids = visible_owner_ids(user)
+    if ids is not None:
+        qs = qs.filter(owner_id__in=ids)
+    rows = _grouped(qs, group_by, period, "month", pipeline_id, owner_id,
+                    n_won=Sum("sales", filter=WON), n_lost=Sum("sales", filter=LOST),
+                    c_won=Sum("amount_cents", filter=WON, default=0),
+                    c_lost=Sum("amount_cents", filter=LOST, default=0))  # fmt: skip
+    for r in rows:
+        group = r[GROUPS[group_by][0]] or None  # 0: no close reason / competitor
+        _add(sums, group, r.get("report_period"), r["n_won"], r["n_lost"],
+             Decimal(r["c_won"]) / 100, Decimal(r["c_lost"]) / 100)  # fmt: skip
+
+
+def _closed_days(user: User, days: Q, group_by: str, period: str, pipeline_id: int | None, owner_id: int | None,
+                 sums: Sums) -> None:  # fmt: skip
+    """Add the won and lost sales closed on `days`, counted from the sales themselves."""
+    qs = scope_by_owner(Sale.objects.filter(days, status__in=[SaleStatus.SOLD, SaleStatus.LOST]), user)
+    # Rows are counted by owner (never null), a column of the report index: COUNT(id) would make
+    # PostgreSQL read every matching row from the table instead of the index alone.
+    rows = _grouped(qs, group_by, period, "closed_date", pipeline_id, owner_id,
+                    n_won=Count("owner", filter=WON), n_lost=Count("owner", filter=LOST),
+                    v_won=Sum("amount", filter=WON, default=Decimal(0)),
+                    v_lost=Sum("amount", filter=LOST, default=Decimal(0)))  # fmt: skip
+    for r in rows:
+        _add(sums, r[GROUPS[group_by][0]], r.get("report_period"), r["n_won"], r["n_lost"],
+             Decimal(r["v_won"] or 0), Decimal(r["v_lost"] or 0))  # fmt: skip
 
 
 def win_loss(
@@ -153,61 +226,39 @@ def win_loss(
     """Won and lost sales closed in [date_from, date_to], per group and (optionally) period.
 
     Win rates are won / (won + lost), by count and by value. Sales without a close reason,
-    competitor or account type form one "(none)" group, listed last."""
+    competitor or account type form one "(none)" group, listed last. The months the range
+    covers whole are read from the monthly totals; only the days of a month it covers in part
+    are counted from the sales."""
     if group_by not in GROUPS:
         raise ValueError(f"unknown group_by: {group_by}")
     period = period or ""
     if period and period not in PERIODS:
         raise ValueError(f"unknown period: {period}")
-    key, names, order = GROUPS[group_by]
+    pipeline_id = _pk(pipeline)
+    owner_id = _pk(owner)
 
-    qs = scope_by_owner(
-        Sale.objects.filter(
-            status__in=[SaleStatus.SOLD, SaleStatus.LOST], closed_date__gte=date_from, closed_date__lte=date_to
-        ),
-        user,
-    )
-    if pipeline:
-        qs = qs.filter(pipeline_id=getattr(pipeline, "pk", pipeline))
-    if owner:
-        qs = qs.filter(owner_id=getattr(owner, "pk", owner))
-    fields = [key, *names, *([order] if order else [])]
-    if period:
-        qs = qs.annotate(report_period=PERIODS[period]("closed_date"))
-        fields.append("report_period")
-    won, lost = Q(status=SaleStatus.SOLD), Q(status=SaleStatus.LOST)
-    # Rows are counted by owner (never null), a column of the report index: COUNT(id) would make
-    # PostgreSQL read every matching row from the table instead of the index alone.
-    aggregated = (
-        qs.order_by()
-        .values(*fields)
-        .annotate(
-            n_won=Count("owner", filter=won),
-            n_lost=Count("owner", filter=lost),
-            v_won=Sum("amount", filter=won, default=Decimal(0)),
-            v_lost=Sum("amount", filter=lost, default=Decimal(0)),
-        )
-    )
+    sums: Sums = {}
+    whole, edges = month_totals.split(date_from, date_to) if group_by in MONTHLY else (None, [(date_from, date_to)])
+    if whole:
+        _closed_months(user, *whole, group_by, period, pipeline_id, owner_id, sums)
+    if edges:
+        _closed_days(user, month_totals.days_q("closed_date", edges), group_by, period, pipeline_id, owner_id, sums)
 
+    names = _group_names(group_by, {group for group, _start in sums})
     none_label = _("(none)")
     rows: list[WinLossRow] = []
-    for values in aggregated:
-        group_key = values[key]
-        label = none_label if group_key is None else _label(group_by, values)
-        start = values.get("report_period")
-        if isinstance(start, dt.datetime):  # some backends hand back a datetime for a date trunc
-            start = start.date()
-        group_order = values[order] if order and values.get(order) is not None else 0
+    for (group_key, start), (won, lost, won_value, lost_value) in sums.items():
+        label, group_order = (none_label, 0) if group_key is None else names.get(group_key, (str(group_key), 0))
         rows.append(
             WinLossRow(
                 key=group_key,
                 label=label,
                 period=start,
                 period_label=period_label(start, period),
-                won=values["n_won"],
-                lost=values["n_lost"],
-                won_value=Decimal(values["v_won"] or 0).quantize(CENT),
-                lost_value=Decimal(values["v_lost"] or 0).quantize(CENT),
+                won=won,
+                lost=lost,
+                won_value=won_value.quantize(CENT),
+                lost_value=lost_value.quantize(CENT),
                 sort_key=(group_key is None, group_order, label.casefold(), group_key or 0),
             )
         )

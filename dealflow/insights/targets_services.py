@@ -10,14 +10,13 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q, Sum
+from django.db.models import Q, Sum
 from django.utils.translation import gettext as _
 
 from dealflow.accounts.models import Team, User
 from dealflow.accounts.visibility import visible_owner_ids
 from dealflow.audit.services import audit_record
-from dealflow.core.dates_sql import MonthStart
-from dealflow.sales.models import Pipeline, Sale, SaleStatus
+from dealflow.sales.models import Pipeline, Sale, SaleOpenMonth
 
 from .models import ForecastSnapshot, Measure, PeriodKind, SalesTarget, TargetScope
 
@@ -249,34 +248,35 @@ def forecast_snapshot_take(*, today: dt.date, months: int = 12) -> int:
     start = today.replace(day=1)
     end_year, end_month = divmod(start.month - 1 + months, 12)
     end = dt.date(start.year + end_year, end_month + 1, 1)
+    # Whole months: the trigger-kept monthly totals of the open sales hold exactly these sums.
     rows = (
-        Sale.objects.filter(status=SaleStatus.OPEN, sale_date__gte=start, sale_date__lt=end)
-        .annotate(m=MonthStart("sale_date"))
+        SaleOpenMonth.objects.filter(month__gte=start, month__lt=end, sales__gt=0)
         .order_by()
-        .values("owner_id", "pipeline_id", "m")
+        .values("owner_id", "pipeline_id", "month")
         .annotate(
-            unweighted=Sum("amount", default=Decimal(0)),
-            weighted100=Sum(F("amount") * F("probability"), default=Decimal(0)),
-            commit=Sum("amount", filter=_category_q("commit"), default=Decimal(0)),
-            best_case=Sum("amount", filter=_category_q("best_case"), default=Decimal(0)),
-            pipeline_value=Sum("amount", filter=_category_q("pipeline"), default=Decimal(0)),
+            unweighted=Sum("amount_cents"),
+            weighted=Sum("weighted_cents"),
+            commit=Sum("amount_cents", filter=Q(category="commit"), default=0),
+            best_case=Sum("amount_cents", filter=Q(category="best_case"), default=0),
+            pipeline_value=Sum("amount_cents", filter=Q(category="pipeline"), default=0),
         )
     )
     ForecastSnapshot.objects.filter(taken_on=today).delete()
     snaps = []
     for r in rows:
-        month = r["m"].date() if isinstance(r["m"], dt.datetime) else r["m"]
+        month = r["month"]
         snaps.append(
             ForecastSnapshot(
                 taken_on=today,
-                month=month,
+                month=month.date() if isinstance(month, dt.datetime) else month,
                 owner_id=r["owner_id"],
                 pipeline_id=r["pipeline_id"],
-                unweighted=Decimal(r["unweighted"]).quantize(CENT),
-                weighted=(Decimal(r["weighted100"]) / 100).quantize(CENT, rounding=ROUND_HALF_UP),
-                commit=Decimal(r["commit"]).quantize(CENT),
-                best_case=Decimal(r["best_case"]).quantize(CENT),
-                pipeline_value=Decimal(r["pipeline_value"]).quantize(CENT),
+                unweighted=(Decimal(r["unweighted"]) / 100).quantize(CENT),
+                # weighted cents are cents × probability (%)
+                weighted=(Decimal(r["weighted"]) / 10000).quantize(CENT, rounding=ROUND_HALF_UP),
+                commit=(Decimal(r["commit"]) / 100).quantize(CENT),
+                best_case=(Decimal(r["best_case"]) / 100).quantize(CENT),
+                pipeline_value=(Decimal(r["pipeline_value"]) / 100).quantize(CENT),
             )  # fmt: skip
         )
     ForecastSnapshot.objects.bulk_create(snaps)

@@ -473,3 +473,52 @@ class SaleTotal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pipeline_id}/{self.phase_id}/{self.owner_id}/{self.status}: {self.sales}"
+
+
+class SaleClosedMonth(models.Model):
+    """How many sales were won or lost, and for how much in cents, per month of their closed date,
+    owner, pipeline, status, close reason and competitor (0 for none). Written only by the
+    database triggers of sales.month_totals; read by the win/loss report and the forecast's sold
+    column for the months a report covers whole."""
+
+    month = models.DateField()
+    owner_id = models.BigIntegerField()
+    pipeline_id = models.BigIntegerField()
+    status = models.CharField(max_length=8)
+    close_reason_id = models.BigIntegerField()
+    competitor_id = models.BigIntegerField()
+    sales = models.BigIntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["owner_id", "month", "pipeline_id", "status", "close_reason_id", "competitor_id"],
+                name="sale_closed_month_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}/{self.owner_id}/{self.status}: {self.sales}"
+
+
+class SaleOpenMonth(models.Model):
+    """How many open sales, their amount and weighted amount in cents, per month of their expected
+    close date (sale date), owner, pipeline and forecast category (the one set, else the one the
+    probability gives). Written only by the triggers of sales.month_totals; read by the forecast."""
+
+    month = models.DateField()
+    owner_id = models.BigIntegerField()
+    pipeline_id = models.BigIntegerField()
+    category = models.CharField(max_length=10)
+    sales = models.BigIntegerField(default=0)
+    amount_cents = models.BigIntegerField(default=0)
+    weighted_cents = models.BigIntegerField(default=0)  # the sum of amount in cents × probability (%)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["owner_id", "month", "pipeline_id", "category"], name="sale_open_month_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.month:%Y-%m}/{self.owner_id}/{self.category}: {self.sales}"

@@ -105,25 +105,26 @@ _REBUILD_SQL = (
 )
 
 
-def _run(connection: BaseDatabaseWrapper, statements: Iterable[str]) -> None:
+def run_sql(connection: BaseDatabaseWrapper, statements: Iterable[str]) -> None:
+    """Run each statement (triggers, rebuilds) on `connection`."""
     with connection.cursor() as cursor:
         for sql in statements:
             cursor.execute(sql)
 
 
 def install_triggers(connection: BaseDatabaseWrapper) -> None:
-    _run(connection, SQLITE_TRIGGERS if connection.vendor == "sqlite" else PG_TRIGGERS)
+    run_sql(connection, SQLITE_TRIGGERS if connection.vendor == "sqlite" else PG_TRIGGERS)
 
 
 def drop_triggers(connection: BaseDatabaseWrapper) -> None:
     """For a bulk load, which rebuilds the totals once at the end instead of row by row."""
-    _run(connection, SQLITE_DROP if connection.vendor == "sqlite" else PG_DROP)
+    run_sql(connection, SQLITE_DROP if connection.vendor == "sqlite" else PG_DROP)
 
 
 def rebuild(connection: BaseDatabaseWrapper) -> None:
     """Recount every total from the sales (after a bulk load, or to repair)."""
     integer = "INTEGER" if connection.vendor == "sqlite" else "bigint"
-    _run(connection, [f"DELETE FROM {TABLE}", _REBUILD_SQL.format(int=integer)])  # noqa: S608
+    run_sql(connection, [f"DELETE FROM {TABLE}", _REBUILD_SQL.format(int=integer)])  # noqa: S608
 
 
 def sums_by(

@@ -13,6 +13,7 @@ from django.utils import timezone
 from dealflow.accounts.models import User
 from dealflow.accounts.visibility import visible_owner_ids
 from dealflow.activities.models import Activity
+from dealflow.relations.models import Company, Person
 from dealflow.sales.models import Sale, SaleStatus
 
 from .filters import visible_base
@@ -91,11 +92,18 @@ def user_favourites(user: User) -> list[Favourite]:
     cached = getattr(user, "_favourites", None)
     if cached is not None:
         return cached
-    rows = list(
-        Favourite.objects.filter(user=user)
-        .select_related("company", "person__company", "sale__company")
-        .order_by("-created_at", "-id")
-    )
+    rows = list(Favourite.objects.filter(user=user).order_by("-created_at", "-id"))
+    # The records in one query per kind the user has, and none when there are no favourites:
+    # every page's top bar asks, and one query joining all three kinds cost ~3 ms just to build.
+    for kind, model, related in ((Entity.COMPANY, Company, ()), (Entity.PERSON, Person, ("company",)),
+                                 (Entity.SALE, Sale, ("company",))):  # fmt: skip
+        wanted = {getattr(f, f"{kind}_id") for f in rows if f.kind == kind}
+        if wanted:
+            found = model.objects.select_related(*related).in_bulk(wanted)
+            for f in rows:
+                if f.kind == kind:
+                    setattr(f, kind, found.get(getattr(f, f"{kind}_id")))
+            rows = [f for f in rows if f.kind != kind or getattr(f, kind) is not None]  # deleted meanwhile
     ids = visible_owner_ids(user)
     if ids is not None:
         rows = [f for f in rows if f.target.owner_id in ids]  # type: ignore[attr-defined]

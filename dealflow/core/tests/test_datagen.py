@@ -22,6 +22,8 @@ from dealflow.core import datagen
 from dealflow.relations.models import Company, Person
 from dealflow.relations.tests.factories import CompanyFactory
 from dealflow.sales.models import CloseReason, Outcome, Phase, PhaseRecord, Sale, SaleStatus
+from dealflow.sales.tests.test_month_totals import counted as counted_months
+from dealflow.sales.tests.test_month_totals import kept as kept_months
 from dealflow.sales.tests.test_totals import counted as counted_totals
 from dealflow.sales.tests.test_totals import kept as kept_totals
 from dealflow.search import schema
@@ -149,11 +151,13 @@ def test_rows_pass_validation_and_the_database_is_whole_again(generated: dict[st
         with connection.cursor() as cursor:
             cursor.execute("PRAGMA foreign_key_check")
             assert cursor.fetchall() == []
-    # The sale totals were counted once after the load, and their triggers are back.
+    # The sale totals and the monthly totals were counted once after the load; their triggers are back.
     assert kept_totals() == counted_totals() != {}
-    sale = Sale.objects.filter(status=SaleStatus.OPEN).first()
+    assert kept_months() == counted_months() != {}
+    sale = Sale.objects.filter(status=SaleStatus.OPEN).exclude(sale_date=None).first()
     Sale.objects.filter(pk=sale.pk).update(amount=F("amount") + 1)
     assert kept_totals() == counted_totals()
+    assert kept_months() == counted_months()
     # The id sequences moved past the generated rows.
     company = CompanyFactory(owner=User.objects.get(username="gen-sales-1"))
     assert company.pk > Company.objects.exclude(pk=company.pk).order_by("-pk").values_list("pk", flat=True)[0]

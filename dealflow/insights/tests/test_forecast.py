@@ -162,6 +162,16 @@ def test_the_weekly_snapshot_stores_the_open_pipeline(world):
     }
 
 
+def test_the_snapshot_leaves_out_a_month_its_sales_moved_away_from(world):
+    """The monthly totals keep a zero row for April once its only sale moves to May; the
+    snapshot stores no row for it."""
+    Sale.objects.filter(sale_date=dt.date(2026, 4, 1)).update(sale_date=dt.date(2026, 5, 10))
+    call_command("snapshot_forecast", "--date=2026-01-01")
+    months = {(s.owner.username, s.month) for s in ForecastSnapshot.objects.select_related("owner")}
+    assert ("anna", dt.date(2026, 5, 1)) in months
+    assert ("anna", dt.date(2026, 4, 1)) not in months
+
+
 def _snap(taken, month, owner, pipeline, weighted):
     ForecastSnapshot.objects.create(taken_on=taken, month=month, owner=owner, pipeline=pipeline, weighted=D(weighted))
 

@@ -251,10 +251,14 @@ def test_filters_by_pipeline_and_owner_and_dates_are_inclusive(world):
     assert nothing.is_empty and nothing.totals.win_rate is None
 
 
-def test_the_report_is_one_query_however_many_groups(world, django_assert_num_queries):
+def test_the_report_is_a_few_queries_however_many_groups(world, django_assert_num_queries):
     user = world["root"]  # an admin needs no team lookup
-    with django_assert_num_queries(1):
+    with django_assert_num_queries(2):  # whole months: the monthly totals, the group names
         report(user, "competitor", "month")
+    with django_assert_num_queries(3):  # and the sales of the days of a month covered in part
+        selectors.win_loss(user, dt.date(2025, 1, 1), dt.date(2025, 6, 15), "competitor", "month")
+    with django_assert_num_queries(2):  # the account type is the company's: always from the sales
+        report(user, "account_type", "quarter")
 
 
 def test_last_twelve_months():
