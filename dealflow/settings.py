@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "dealflow.core.funnel.SwitchOncePerRequestMiddleware",
 ]
 
 ROOT_URLCONF = "dealflow.urls"

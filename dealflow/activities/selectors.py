@@ -94,7 +94,7 @@ def activity_get_for_user(user: User, pk: int) -> Activity:
 def activities_for(user: User, limit: int = 50, **link: int) -> list[Activity]:
     """The activities on a card (a sale's or a company's): open ones first, by due time."""
     qs = activity_scope(user).filter(**{f"{k}_id": v for k, v in link.items()})
-    return list(qs.select_related("owner").order_by("done", "starts_at", "id")[:limit])
+    return list(qs.order_by("done", "starts_at", "id")[:limit])
 
 
 # --- the agenda ----------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse, QueryDict
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -28,6 +29,7 @@ from dealflow.saved import lists, views_lists
 
 from . import selectors, services
 from .forms import ActivityForm, picked_id, picker_label, picker_options
+from .item_html import activity_item
 from .models import ActivityType
 
 
@@ -171,12 +173,15 @@ def activity_done(request: AuthedRequest, pk: int) -> HttpResponse:
     activity = selectors.activity_get_for_user(request.user, pk)
     activity = services.activity_set_done(actor=request.user, activity=activity, done=request.POST.get("done") != "0")
     if request.htmx:
-        shape = request.POST.get("shape", "row")
-        template = "activities/_item.html" if shape == "item" else "activities/activity_list.html#row"
+        if request.POST.get("shape") == "item":
+            back = request.POST.get("next") or request.get_full_path()
+            return HttpResponse(activity_item(activity, next_id=None, back=back, csrf_token=get_token(request)))
         cols = QueryDict(mutable=True)
         cols.setlist("cols", request.POST.get("cols", "").split(","))
         columns = lists.chosen_columns(lists.ACTIVITY, cols)
-        return render(request, template, {"a": activity, "now": timezone.now(), "columns": columns})
+        return render(
+            request, "activities/activity_list.html#row", {"a": activity, "now": timezone.now(), "columns": columns}
+        )
     messages.success(request, _("Marked done.") if activity.done else _("Marked not done."))
     return redirect(_next_url(request) or "activities:activity_list")
 

@@ -20,9 +20,9 @@ def short_date(value: Any) -> str:
     return e(date_format(value, "SHORT_DATE_FORMAT"))
 
 
-def time_tag(moment: Any) -> str:
+def time_tag(moment: Any, shown: str = "SHORT_DATETIME_FORMAT") -> str:
     """<time> with a moment in the local time zone, as {{ value|date:"c" }} and
-    {{ value|date:"SHORT_DATETIME_FORMAT" }} give it in a template."""
+    {{ value|date:"SHORT_DATETIME_FORMAT" }} (or another format `shown`) give it in a template."""
     if timezone.is_aware(moment):
         moment = timezone.localtime(moment)
-    return f'<time datetime="{e(format_date(moment, "c"))}">{e(date_format(moment, "SHORT_DATETIME_FORMAT"))}</time>'
+    return f'<time datetime="{e(format_date(moment, "c"))}">{e(date_format(moment, shown))}</time>'

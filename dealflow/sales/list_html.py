@@ -1,6 +1,6 @@
 """A row of the sales list as HTML, built in Python: the list's rows took most of the page's
 time in the template engine (a status, a next activity and a handful of formatted values per
-row). The markup is the one sales/_status.html and activities/_next.html give elsewhere."""
+row). `status_cell` is also every other page's status badge ({% sale_status %})."""
 
 from __future__ import annotations
 
@@ -11,14 +11,15 @@ from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from dealflow.core.html import e, short_date, time_tag
+from dealflow.activities import item_html
+from dealflow.core.html import e, short_date
 
 STATUS_ICONS = {"sold": "✓", "lost": "✕", "stalled": "▲"}
 DASH = "—"
 
 
 def status_cell(sale: Any) -> str:
-    """As sales/_status.html: icon and label of the effective status, and a stalled sale's date."""
+    """Icon and label of the effective status, and a stalled sale's reopen date."""
     status = sale.effective_status
     html = (
         f'<span class="status status-{e(status)}"><span class="icon" aria-hidden="true">'
@@ -28,21 +29,6 @@ def status_cell(sale: Any) -> str:
         until = _("until %(date)s") % {"date": short_date(sale.reopen_date)}
         html += f' <span class="muted small">{until}</span>'
     return html
-
-
-def next_activity_cell(activity: Any) -> str:
-    """As activities/_next.html: when and what, marked when overdue."""
-    if activity is None:
-        return f'<span class="muted">{DASH}</span>'
-    overdue = activity.is_overdue
-    mark = ""
-    if overdue:
-        label = e(_("Overdue"))
-        mark = f' <span class="overdue-mark">{label}</span>'
-    return (
-        f'<span class="next-activity{" overdue" if overdue else ""}">{time_tag(activity.starts_at)} '
-        f"{e(activity.subject)}{mark}</span>"
-    )
 
 
 def sale_row(sale: Any, *, columns: Any, next_activity: Any, from_qs: str, index: int) -> SafeString:
@@ -74,6 +60,6 @@ def sale_row(sale: Any, *, columns: Any, next_activity: Any, from_qs: str, index
     if "owner" in columns:
         cells.append(f"<td>{e(sale.owner)}</td>")
     if "next_activity" in columns:
-        cells.append(f"<td>{next_activity_cell(next_activity)}</td>")
+        cells.append(f"<td>{item_html.next_activity(next_activity)}</td>")
     row = f'<tr class="sale-row status-row-{e(sale.effective_status)}">\n    ' + "\n    ".join(cells) + "\n  </tr>"
     return mark_safe(row)  # noqa: S308 - every value above is escaped

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from dealflow.accounts.models import User
 from dealflow.accounts.visibility import visible_owner_ids
 from dealflow.audit.services import audit_record
+from dealflow.core.funnel import forget_switch
 from dealflow.core.models import SiteSettings
 from dealflow.core.services import StaleVersion, changes_since, create_instance, update_instance
 from dealflow.relations.models import AccountType, Company, Person
@@ -809,6 +810,7 @@ def funnel_set_enabled(*, actor: User, enabled: bool) -> SiteSettings:
         before = site.funnel_enabled
         site.funnel_enabled = enabled
         site.save(update_fields=["funnel_enabled", "updated_at"])
+        forget_switch()
         audit_record(actor=actor, action="update", instance=site, changes={"funnel_enabled": [before, enabled]})
     return site
 

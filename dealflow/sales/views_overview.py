@@ -110,7 +110,7 @@ def overview_context(
         "company": company,
         "pipeline": funnel["pipeline"],
         "entries": entries,
-        "reasons": selectors.close_reasons_for(),
+        "reasons": shared["close_reason"],  # (the close forms' list: the same active reasons)
         "note": note,
     }
 

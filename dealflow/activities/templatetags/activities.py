@@ -1,6 +1,6 @@
 """Template helpers that put activities on other apps' pages without a query per row: the
-*next activity* of a page of sales or companies, a card's Activities section, and the user's
-calendar address on the settings page."""
+*next activity* of a page of sales or companies, a card's Activities section and its items
+(markup from item_html), and the user's calendar address on the settings page."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
+from django.utils.safestring import SafeString
+
+from dealflow.activities import item_html
 
 register = template.Library()
 
@@ -45,6 +48,31 @@ def activities_section(context: Any, **link: Any) -> dict[str, Any]:
         "next_id": next_activity.pk if next_activity else None,
         "link_qs": f"{name}={obj.pk}",
     }
+
+
+@register.simple_tag(takes_context=True)
+def activity_item(context: Any, activity: Any, show_links: bool = False, short_time: bool = False) -> SafeString:
+    """{% activity_item a %}: an item of the Activities section or the agenda (item_html)."""
+    return item_html.activity_item(
+        activity,
+        next_id=context.get("next_id"),
+        back=context["request"].get_full_path(),
+        csrf_token=str(context.get("csrf_token") or ""),
+        show_links=show_links,
+        short_time=short_time,
+    )
+
+
+@register.simple_tag
+def next_activity(activity: Any) -> SafeString:
+    """{% next_activity a %}: when and what, marked when overdue; a dash for none."""
+    return item_html.next_activity(activity)
+
+
+@register.simple_tag
+def overdue_mark(activity: Any) -> SafeString:
+    """{% overdue_mark a %}: " Overdue" when the activity's time has gone by undone."""
+    return item_html.overdue_mark(activity)
 
 
 @register.simple_tag(takes_context=True)

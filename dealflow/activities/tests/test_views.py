@@ -201,3 +201,37 @@ def test_notifications_list_and_bell(anna: Any, salesperson: Any) -> None:
 def test_shortcut_links(anna: Any) -> None:
     html = anna.get("/agenda/").content.decode()
     assert 'data-shortcut="n a"' in html
+
+
+def test_activity_items_escape_and_carry_the_done_form_badges_and_links(anna: Any, salesperson: Any) -> None:
+    """Items are built in Python (activities.item_html) on the cards and the agenda: values
+    escaped, a working done toggle (CSRF token, where to come back), the next-activity badge,
+    the overdue mark, and on the agenda the sale or company it belongs to."""
+    acme = CompanyFactory(name="Smith & <Sons>", owner=salesperson)
+    late = ActivityFactory(owner=salesperson, company=acme, subject="Call <back>", starts_at=at(hours=-2))
+    soon = ActivityFactory(owner=salesperson, company=acme, subject='Visit "HQ"', starts_at=at(days=1))
+    done = ActivityFactory(owner=salesperson, company=acme, subject="Sent", starts_at=at(days=-3), done=True)
+    html = anna.get(f"/companies/{acme.pk}/").content.decode()
+
+    def item(activity: Activity, page: str) -> str:
+        found = re.search(rf'<li id="activity-{activity.pk}" class="[^"]*">.*?</li>', page, re.S)
+        assert found, f"no item for {activity.subject}"
+        return found.group(0)
+
+    first = item(late, html)
+    assert 'class="activity-item overdue next"' in first  # the earliest undone one is next
+    assert "Call &lt;back&gt;" in first and "<back>" not in first
+    assert '<span class="overdue-mark">Overdue</span>' in first and "next-badge" in first
+    assert 'name="csrfmiddlewaretoken" value="' in first and '<input type="hidden" name="done" value="1">' in first
+    assert f'<input type="hidden" name="next" value="/companies/{acme.pk}/">' in first
+    assert f'hx-post="/activities/{late.pk}/done/"' in first and 'aria-pressed="false"' in first
+    assert "Visit &quot;HQ&quot;" in item(soon, html) and "overdue" not in item(soon, html)
+    sent = item(done, html)
+    assert 'class="activity-item done"' in sent and 'aria-pressed="true"' in sent and "Mark not done" in sent
+    assert re.search(r'class="next-line">Next activity: <span class="next-activity overdue">.*Call &lt;back&gt;', html)
+
+    agenda = anna.get("/agenda/").content.decode()
+    overdue = item(late, agenda)
+    assert f'· <a href="/companies/{acme.pk}/">Smith &amp; &lt;Sons&gt;</a>' in overdue
+    dutch = item(late, anna.get("/agenda/", HTTP_ACCEPT_LANGUAGE="nl").content.decode())
+    assert '<span class="overdue-mark">Te laat</span>' in dutch and "Markeren als afgerond" in dutch

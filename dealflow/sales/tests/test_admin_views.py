@@ -601,3 +601,35 @@ def test_account_type_with_lead_phases_needs_a_pipeline(admin, pipeline):
     response = admin.post(reverse("relations:account_type_create"), {**data, "pipeline": pipeline.pk})
     assert response.status_code == 302
     assert AccountType.objects.get(code="lead").pipeline == pipeline
+
+
+def test_the_switch_is_read_once_per_request_and_again_after_it_changed(admin, admin_user):
+    from django.db import connection
+    from django.http import HttpResponse
+    from django.test import RequestFactory
+    from django.test.utils import CaptureQueriesContext
+
+    from dealflow.core.funnel import SwitchOncePerRequestMiddleware, funnel_enabled
+    from dealflow.sales.services import funnel_set_enabled
+
+    def reads(captured: Any) -> int:
+        return sum('"core_sitesettings"' in q["sql"] and q["sql"].startswith("SELECT") for q in captured)
+
+    admin.get(reverse("funnel:index"))  # warm up (the row exists)
+    with CaptureQueriesContext(connection) as page:
+        assert admin.get(reverse("funnel:index")).status_code == 200  # view, menu and tab ask
+    assert reads(page.captured_queries) == 1
+
+    seen = []
+
+    def view(request: Any) -> HttpResponse:
+        seen.append(funnel_enabled())
+        funnel_set_enabled(actor=admin_user, enabled=False)
+        seen.append(funnel_enabled())
+        return HttpResponse()
+
+    SwitchOncePerRequestMiddleware(view)(RequestFactory().get("/"))
+    assert seen == [True, False]
+    assert funnel_enabled() is False  # outside a request: read every time
+    SiteSettings.objects.filter(pk=1).update(funnel_enabled=True)
+    assert funnel_enabled() is True
