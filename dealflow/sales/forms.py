@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dealflow.accounts.models import User
-from dealflow.accounts.visibility import scope_by_owner
+from dealflow.accounts.visibility import scope_by_owner, visible_owner_ids
 from dealflow.core.forms import model_choice_field
 from dealflow.relations.forms import VersionedForm
 from dealflow.relations.models import Company, Person, Project
@@ -109,15 +109,13 @@ class SaleForm(VersionedForm):
             current = getattr(self.instance, f"{name}_id", None) if self.instance.pk else None
             return Q(pk=current) if current else Q(pk__in=[])
 
-        model_choice_field(self, "company").queryset = scope_by_owner(
-            Company.objects.filter(Q(archived=False) | keep("company")), user
-        )
-        model_choice_field(self, "person").queryset = scope_by_owner(
-            Person.objects.filter(Q(archived=False) | keep("person")), user
-        )
-        model_choice_field(self, "project").queryset = scope_by_owner(
-            Project.objects.filter(Q(archived=False) | keep("project")), user
-        )
+        # Company, person and project: those the user may see, and the one the sale has even
+        # when another team owns it (else the card showed "—" and saving cleared the link).
+        owners = visible_owner_ids(user)
+        pickable = Q(archived=False) if owners is None else Q(archived=False, owner_id__in=owners)
+        model_choice_field(self, "company").queryset = Company.objects.filter(pickable | keep("company"))
+        model_choice_field(self, "person").queryset = Person.objects.filter(pickable | keep("person"))
+        model_choice_field(self, "project").queryset = Project.objects.filter(pickable | keep("project"))
         model_choice_field(self, "pipeline").queryset = Pipeline.objects.filter(Q(is_active=True) | keep("pipeline"))
         self.fields["pipeline"].required = False
         model_choice_field(self, "competitor").queryset = Competitor.objects.filter(

@@ -470,6 +470,25 @@ def test_save_the_card(anna: Any, sale: Sale) -> None:
     assert (fresh(sale).title, fresh(sale).note, fresh(sale).version) == ("Cooling, phase 2", "Hello", 2)
 
 
+def test_saving_the_card_keeps_links_to_records_of_another_team(anna: Any, sale: Sale, outsider: Any) -> None:
+    """A sale the user may see can point at a company, person or project another team owns
+    (handed over, or linked by an administrator): the card shows them as chosen, and saving
+    something else leaves them in place instead of clearing them silently."""
+    theirs = CompanyFactory(owner=outsider, name="Their Company")
+    person = PersonFactory(owner=outsider, company=theirs, last_name="Theirs")
+    project = ProjectFactory(owner=outsider, company=theirs, name="Their Project")
+    Sale.objects.filter(pk=sale.pk).update(company=theirs, person=person, project=project)
+    data = card_data(anna, sale, title="Renamed")
+    assert (data["company"], data["person"], data["project"]) == (str(theirs.pk), str(person.pk), str(project.pk))
+    assert anna.post(url("card", sale), data).status_code == 302
+    saved = fresh(sale)
+    assert (saved.title, saved.company, saved.person, saved.project) == ("Renamed", theirs, person, project)
+    # Choosing another team's record stays refused.
+    other = CompanyFactory(owner=outsider, name="Not Yours")
+    response = anna.post(url("card", sale), card_data(anna, sale, company=str(other.pk)))
+    assert response.status_code == 200 and fresh(sale).company == theirs
+
+
 @pytest.mark.parametrize(
     ("changes", "expected"),
     [
