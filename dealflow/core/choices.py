@@ -23,4 +23,4 @@ class ListedChoiceIterator(ModelChoiceIterator):
 
 def use_listed_choices() -> None:
     """Every model choice field (ModelMultipleChoiceField inherits it) lists its options."""
-    ModelChoiceField.iterator = ListedChoiceIterator
+    ModelChoiceField.iterator = ListedChoiceIterator  # type: ignore[misc]  # a documented hook, set once
