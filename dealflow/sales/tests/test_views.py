@@ -920,6 +920,27 @@ def test_overview_tab_is_there_for_account_types_with_lead_phases(anna: Any, lea
     assert find(str(panel), "input", name=f"v{overview_sale(lead_company).pk}-score")
 
 
+def test_overview_steps_mark_done_current_and_empty_phases(anna: Any, salesperson: Any, lead_company: Any,
+                                                            funnel: dict) -> None:  # fmt: skip
+    """The funnel steps are built in Python (sales.overview_html): passed phases marked done,
+    the current one as the step, dashes where the sale never was, names escaped, translated."""
+    phases = funnel["phases"]
+    phases["proposal"].name = "Offer <& quote>"
+    phases["proposal"].save()
+    sale = overview_sale(lead_company)
+    services.sale_move_to_phase(actor=salesperson, sale=sale, phase=phases["qualified"], score=70)
+    html = body(anna.get(f"/companies/{lead_company.pk}/?tab=overview"))
+    [funnel_row] = find(html, "ol", class_="funnel")
+    lead, qualified, proposal, closing = find(str(funnel_row), "li")
+    assert dict(lead.attributes)["class"] == "done" and "aria-current" not in dict(lead.attributes)
+    assert dict(qualified.attributes)["aria-current"] == "step" and "(current phase)" in text(qualified)
+    assert "70" in text(qualified)
+    assert "Offer <& quote>" in text(proposal) and "Offer &lt;&amp; quote&gt;" in html
+    assert [text(d) for d in find(str(closing), "dd")] == ["—", "—", "—"]
+    dutch = body(anna.get(f"/companies/{lead_company.pk}/?tab=overview", HTTP_ACCEPT_LANGUAGE="nl"))
+    assert "(huidige fase)" in dutch and 'aria-label="Leadfasen"' in dutch
+
+
 def test_overview_query_count_does_not_grow_with_its_sales(anna: Any, salesperson: Any, lead_company: Any,
                                                             funnel: dict) -> None:  # fmt: skip
     CompetitorFactory(name="Globex")
