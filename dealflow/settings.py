@@ -95,6 +95,8 @@ TEMPLATES = [
         },
     }
 ]
+# Django's form renderer with the plain widgets (inputs, selects, textareas) built in Python.
+FORM_RENDERER = "dealflow.core.form_renderer.FormRenderer"
 
 # SQLite under var/ unless DATABASE_URL says otherwise.
 _database_url = os.environ.get("DATABASE_URL", "").strip()

@@ -10,10 +10,13 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import conditional_escape as esc
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext_lazy as _
 
 from dealflow.accounts.models import User
 from dealflow.accounts.visibility import scope_by_owner, visible_owner_ids
+from dealflow.core.form_renderer import select_html
 from dealflow.core.forms import model_choice_field
 from dealflow.relations.forms import VersionedForm
 from dealflow.relations.models import Company, Person, Project
@@ -285,18 +288,26 @@ class SearchSelect(forms.Select):
     company) with a search box beside it that fetches more: a select of 100,000 companies is
     no use to anyone. Validation still accepts any choice of the field's queryset."""
 
-    template_name = "sales/widgets/search_select.html"
-
     def __init__(self, *args: Any, search_url: str = "", search_label: str = "", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.search_url = search_url
         self.search_label = search_label
 
-    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
-        context = super().get_context(name, value, attrs)
-        context["widget"]["search_url"] = self.search_url
-        context["widget"]["search_label"] = self.search_label
-        return context
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        """The select, then the search box that refills its options (htmx); built in Python as
+        the plain widgets are (see core.form_renderer)."""
+        widget = self.get_context(name, value, attrs)["widget"]
+        target = esc(widget["attrs"].get("id", ""))
+        label = esc(self.search_label)
+        search = (
+            f'<input type="search" class="picker-search" id="{target}-search" aria-label="{label}" '
+            f'placeholder="{label}…" autocomplete="off" hx-get="{esc(self.search_url)}" '
+            f'hx-trigger="input changed delay:300ms" hx-target="#{target}" hx-swap="innerHTML" hx-include="this" '
+            f'name="q" form="picker-none">'
+        )
+        select = select_html(widget)
+        assert select is not None  # the standard option template
+        return mark_safe(f'<span class="search-select">{select}\n{search}</span>')  # noqa: S308  # escaped parts
 
 
 class SaleCardForm(SaleForm):
@@ -333,10 +344,26 @@ class SaleCardForm(SaleForm):
             queryset = field.queryset
             assert queryset is not None  # set in SaleForm.__init__
             qs = queryset if name == "company" else queryset.select_related("company")
-            options = list(qs.filter(pk=chosen)) if chosen else []
+            loaded = self._loaded(name, chosen)
+            options = [loaded] if loaded else list(qs.filter(pk=chosen)) if chosen else []
             if extra and company:
                 options += list(qs.filter(company_id=company).exclude(pk=chosen or 0)[:extra])
             field.widget.choices = [("", "—")] + [(o.pk, _option_label(o)) for o in options]
+
+    def _loaded(self, name: str, chosen: int | None) -> Any:
+        """The sale's own company, person or project when it is the one chosen, as the sale was
+        read with it (no second query). A person or project of another company than the sale's
+        is read again, to show its company in the label."""
+        sale = self.instance
+        if not chosen or getattr(sale, f"{name}_id") != chosen or not sale._meta.get_field(name).is_cached(sale):
+            return None
+        loaded = getattr(sale, name)
+        if name == "company" or loaded.company_id is None:
+            return loaded
+        if loaded.company_id == sale.company_id and sale._meta.get_field("company").is_cached(sale):
+            loaded.company = sale.company
+            return loaded
+        return None
 
     def _value(self, name: str) -> int | None:
         value = self[name].value()

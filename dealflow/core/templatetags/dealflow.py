@@ -8,7 +8,11 @@ from typing import Any
 from django import template
 from django.apps import apps
 from django.core.exceptions import FieldDoesNotExist
+from django.forms import BoundField
+from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
+
+from dealflow.core.form_renderer import field_html
 
 register = template.Library()
 
@@ -80,3 +84,9 @@ def change_value(object_type: str, field: str, value: Any) -> str:
     if isinstance(value, str) and re.fullmatch(r"-?\d+\.\d{1,2}", value):
         return formats.number_format(Decimal(value), 2, use_l10n=True, force_grouping=True)
     return formats.localize(value) if isinstance(value, (int, float)) else str(value)
+
+
+@register.simple_tag
+def field(bound_field: BoundField, wide: bool = False) -> str:
+    """{% field form.title wide=True %}: a form field with its label, help text and errors."""
+    return mark_safe(field_html(bound_field, wide))  # noqa: S308  # built from escaped parts

@@ -1122,3 +1122,31 @@ def test_card_query_count_does_not_grow(anna: Any, sale: Sale, salesperson: Any,
     # Django's own `.iterator()` opened a server-side cursor for each (DECLARE, FETCH, CLOSE).
     assert not [q["sql"] for q in many.captured_queries if "DECLARE" in q["sql"] or "FETCH" in q["sql"]]
     assert '<option value="">—</option>' in anna.get(url("card", sale)).content.decode()
+
+
+def test_card_pickers_use_the_company_and_person_read_with_the_sale(anna: Any, sale: Sale, company: Any,
+                                                                   salesperson: Any) -> None:  # fmt: skip
+    """The card's company and person pickers show the sale's own, read once with the sale; a
+    person of another company is read again to show that company in the label."""
+    sale.person = PersonFactory(first_name="Ada", last_name="Smit", company=company, owner=salesperson)
+    sale.save()
+
+    def reads_of(table: str, captured: Any) -> list[str]:  # the picker's read of the one chosen
+        return [q["sql"] for q in captured.captured_queries if re.search(f'AND "{table}"."id" = \\d+\\)', q["sql"])]
+
+    with CaptureQueriesContext(connection) as captured:
+        html = body(anna.get(url("card", sale)))
+    assert reads_of("relations_company", captured) == []
+    assert reads_of("relations_person", captured) == []
+    assert value_of(html, "company") == str(company.pk)
+    assert value_of(html, "person") == str(sale.person.pk)
+    assert "Ada Smit · Acme Installations" in html
+
+    elsewhere = CompanyFactory(name="Elsewhere BV", owner=salesperson)
+    sale.person = PersonFactory(first_name="Bo", last_name="Vos", company=elsewhere, owner=salesperson)
+    sale.save()
+    with CaptureQueriesContext(connection) as captured:
+        html = body(anna.get(url("card", sale)))
+    assert len(reads_of("relations_person", captured)) == 1
+    assert value_of(html, "person") == str(sale.person.pk)
+    assert "Bo Vos · Elsewhere BV" in html
