@@ -307,12 +307,17 @@ def list_sales(request: AuthedRequest, filters: Query[SaleFilters]) -> Any:
     # The API answers with ids only: no related rows to join and build per sale.
     qs = selectors.sale_list_effective(user=request.user, **params).select_related(None)
     items, meta = paginate_qs(qs, filters.page, filters.page_size)
-    return {**meta, "results": [_sale_out(sale) for sale in items]}
+    from dealflow.api.urls import api
+
+    # Read from our own rows, so built without validation: validating a 100-sale page through
+    # Ninja's per-field getters took longer than the rest of the request. The result is what
+    # SalePage declares, serialised the same way (a test compares it with GET /sales/{id}).
+    results = [SaleOut.model_construct(**_sale_out(sale)).model_dump() for sale in items]
+    return api.create_response(request, {**meta, "results": results}, status=200)
 
 
 def _sale_out(sale: Sale) -> dict[str, Any]:
-    """A sale as SaleOut's input, read attribute by attribute once: validating model instances
-    goes through a getter object per field, the larger part of the time of a 100-sale page."""
+    """A sale as SaleOut's input (field aliases as keys), read attribute by attribute once."""
     return {key: getattr(sale, key) for key in SALE_OUT_KEYS}
 
 

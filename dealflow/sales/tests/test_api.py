@@ -634,6 +634,40 @@ def test_the_list_does_not_query_more_with_more_rows(
         assert len(anna.get("/api/v1/sales").json()["results"]) == 22
 
 
+def test_each_listed_sale_reads_as_the_sale_on_its_own(anna: Any, salesperson: Any, company: Any, funnel: Any) -> None:
+    """The list builds its page without validating it: every field must still come out as the
+    single sale's, which goes through the response schema."""
+    UserDefinedField.objects.create(entity="sale", code="area", label="Area m²", field_type="decimal")
+    UserDefinedField.objects.create(entity="sale", code="vip", label="VIP", field_type="checkbox")
+    person = PersonFactory(company=company, owner=salesperson)
+    full = anna.post("/api/v1/sales", {
+        "title": "Full", "company": company.pk, "person": person.pk, "pipeline": funnel["pipeline"].pk,
+        "amount": "1234.5", "total_cost": "1000", "score": 7, "sale_date": "2030-01-31", "recurring_value": "10",
+        "recurring_interval": "year", "competitor": funnel["rival"].pk, "note": "Ümlaut & <b>",
+        "custom": {"area": "12.5", "vip": True},
+    }).json()  # fmt: skip
+    bare = services.sale_create(actor=salesperson, data={"title": "Bare", "pipeline": funnel["pipeline"]})
+    sold = services.sale_create(actor=salesperson, data={"title": "Sold", "pipeline": funnel["pipeline"], "amount": 5})
+    services.sale_close(actor=salesperson, sale=sold, outcome=Outcome.WON, close_reason=funnel["won"])
+    stalled = services.sale_create(actor=salesperson, data={"title": "Stalled", "pipeline": funnel["pipeline"]})
+    services.sale_stall(actor=salesperson, sale=stalled, reopen_date=today() + dt.timedelta(days=9),
+                        stall_reason=funnel["stall"])  # fmt: skip
+    # Microseconds, which the JSON of a datetime shortens to milliseconds.
+    Sale.objects.filter(pk=bare.pk).update(updated_at=timezone.now().replace(microsecond=123456))
+
+    listed = anna.get("/api/v1/sales", page_size=200).json()["results"]
+    assert {s["title"] for s in listed} == {"Full", "Bare", "Sold", "Stalled"}
+    for item in listed:
+        assert item == anna.get(f"/api/v1/sales/{item['id']}").json()
+    by_title = {s["title"]: s for s in listed}
+    assert by_title["Full"] == full | {"version": by_title["Full"]["version"]}
+    assert (by_title["Full"]["amount"], by_title["Full"]["profit"]) == ("1234.50", "234.50")
+    assert by_title["Full"]["custom"] == {"area": "12.5", "vip": True}
+    assert by_title["Sold"]["close_reason"] == funnel["won"].pk
+    assert by_title["Stalled"]["effective_status"] == "stalled"
+    assert by_title["Bare"]["updated_at"].endswith(".123Z")
+
+
 # --- sales: edit, optimistic lock, delete -----------------------------------------------
 
 
