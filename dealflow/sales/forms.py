@@ -205,8 +205,13 @@ class MoveForm(forms.Form):
 
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(label=_("Outcome"), choices=[(Outcome.WON, _("Won")), (Outcome.LOST, _("Lost"))])
-    close_reason = forms.ModelChoiceField(label=_("Close reason"), queryset=CloseReason.objects.none(), required=False)
-    competitor = forms.ModelChoiceField(label=_("Competitor"), queryset=Competitor.objects.none(), required=False)
+    # "—" here, not later: the Overview builds the choices from `shared` in __init__.
+    close_reason = forms.ModelChoiceField(
+        label=_("Close reason"), queryset=CloseReason.objects.none(), required=False, empty_label="—"
+    )
+    competitor = forms.ModelChoiceField(
+        label=_("Competitor"), queryset=Competitor.objects.none(), required=False, empty_label="—"
+    )
     closed_date = forms.DateField(
         label=_("Closed date"), required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
     )

@@ -918,6 +918,11 @@ def test_overview_tab_is_there_for_account_types_with_lead_phases(anna: Any, lea
         "Lead", "Qualified", "Proposal", "Closing"]  # fmt: skip
     assert [("aria-current" in dict(s.attributes)) for s in steps] == [True, False, False, False]
     assert find(str(panel), "input", name=f"v{overview_sale(lead_company).pk}-score")
+    # The close form's empty choices read "—", as everywhere else on the funnel's screens.
+    pk = overview_sale(lead_company).pk
+    for name in (f"c{pk}-close_reason", f"c{pk}-competitor"):
+        [select] = find(str(panel), "select", name=name)
+        assert text(find(str(select), "option", value="")[0]) == "—"
 
 
 def test_overview_steps_mark_done_current_and_empty_phases(anna: Any, salesperson: Any, lead_company: Any,
