@@ -1,7 +1,7 @@
 """The form renderer: Django's own, with the plain widgets built in Python.
 
 A sale card renders some thirty widgets; through Django's widget templates each one costs an
-include of the attributes template per option and per field, about 20 ms a card. The input,
+include of the attributes template per option and per field, about a quarter of the card's time. The input,
 select and textarea templates are small and stable, so they are written here as functions that
 give the same HTML from the same widget context. Every other template (our own pickers, forms
 rendered whole, error lists) still goes through the template engine."""

@@ -12,7 +12,7 @@ from django.forms.renderers import DjangoTemplates
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext_lazy, override
 
-from dealflow.core.form_renderer import BUILT, FormRenderer
+from dealflow.core.form_renderer import BUILT, FormRenderer, field_html
 
 TRICKY = "a \"quoted\" <b>&amp; 'single'"
 
@@ -59,7 +59,7 @@ VALUES: list[dict[str, Any]] = [
         "choice": "b",
         "grouped": "pear",
         "several": [1, 3],
-    },  # fmt: skip
+    },
     {"text": "", "choice": 3, "grouped": "x", "body": "", "several": []},
 ]
 
@@ -103,3 +103,24 @@ def test_a_widget_with_its_own_option_template_goes_through_the_engine() -> None
 
 def test_the_app_renders_forms_with_it() -> None:
     assert isinstance(Everything().renderer, FormRenderer)
+
+
+def test_a_field_is_laid_out_with_its_label_help_and_errors() -> None:
+    class Sample(forms.Form):
+        title = forms.CharField(label="Title <b>", help_text="Say what & why.", min_length=5)
+        flag = forms.BooleanField(label="VIP", required=False)
+
+    form = Sample({"title": "ab", "flag": "on"})
+    assert not form.is_valid()
+    form.add_error("title", "Second & last.")
+    html = field_html(form["title"], wide=True)
+    assert html.startswith('<div class="field has-error wide">')
+    assert '<label for="id_title">Title &lt;b&gt;<span class="req" aria-hidden="true">*</span></label>' in html
+    # The widget points at the help text and the first error, and those carry these ids.
+    assert 'aria-describedby="id_title_helptext id_title_error"' in html
+    assert '<small class="help" id="id_title_helptext">Say what &amp; why.</small>' in html
+    assert html.count('id="id_title_error"') == 1
+    assert '<p class="error">Second &amp; last.</p>' in html
+    check = field_html(form["flag"])
+    assert check.startswith('<div class="field check">')
+    assert '<input type="checkbox" name="flag" id="id_flag" checked> <label for="id_flag">VIP</label>' in check
