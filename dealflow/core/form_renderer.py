@@ -96,7 +96,7 @@ def field_html(field: BoundField, wide: bool = False) -> str:
         parts = [f"{label}{required}</label>", str(field)]
     if field.help_text:
         parts.append(f'<small class="help" id="{esc(field.auto_id)}_helptext">{esc(field.help_text)}</small>')
-    for number, error in enumerate(field.errors):
+    for number, error in enumerate(field.errors):  # messages (str), as a template loop gives them
         error_id = f' id="{esc(field.auto_id)}_error"' if number == 0 else ""
-        parts.append(f'<p class="error"{error_id}>{esc(error)}</p>')
+        parts.append(f'<p class="error"{error_id}>{esc(str(error))}</p>')
     return f'<div class="{classes}">\n  ' + "\n  ".join(parts) + "\n</div>"
