@@ -13,6 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import capfirst
 
 from dealflow.core.form_renderer import field_html
+from dealflow.core.topbar import language_switcher_html, topbar_html
 
 register = template.Library()
 
@@ -90,3 +91,14 @@ def change_value(object_type: str, field: str, value: Any) -> str:
 def field(bound_field: BoundField, wide: bool = False) -> str:
     """{% field form.title wide=True %}: a form field with its label, help text and errors."""
     return mark_safe(field_html(bound_field, wide))  # noqa: S308  # built from escaped parts
+
+
+@register.simple_tag(takes_context=True)
+def topbar(context: Any) -> str:
+    """The signed-in user's top bar (menus, search, favourites, notifications, language)."""
+    return topbar_html(context, bool(context.get("funnel_on")))
+
+
+@register.simple_tag(takes_context=True)
+def language_switcher(context: Any) -> str:
+    return mark_safe(language_switcher_html(context))  # noqa: S308 - built from escaped values

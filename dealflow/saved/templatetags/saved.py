@@ -1,5 +1,4 @@
-"""The favourite star, the "Add to selection" control, the favourites menu data and the
-call-list panel on a member's card."""
+"""The favourite star, the "Add to selection" control and the call-list panel on a member's card."""
 
 from __future__ import annotations
 
@@ -29,11 +28,6 @@ def add_to_selection(context: Any, target: Any, kind: str) -> dict[str, Any]:
         "next": request.get_full_path(),
         "csrf_token": context.get("csrf_token"),
     }
-
-
-@register.simple_tag(takes_context=True)
-def favourite_groups(context: Any) -> list[tuple[str, str, list[Any]]]:
-    return selectors.favourites_by_kind(context["request"].user)
 
 
 @register.inclusion_tag("saved/_call_panel.html", takes_context=True)

@@ -155,16 +155,13 @@ def test_favourite_star_toggles_with_htmx_and_fills_the_menu(client, salesperson
 
 def test_favourites_menu_is_one_query_per_kind_and_one_without_favourites(salesperson):
     from django.db import connection
-    from django.template import Context, Template
-    from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
 
-    request = RequestFactory().get("/")
-    request.user = salesperson
+    from dealflow.core.topbar import favourites_menu_html
+
     salesperson._visible_owner_ids = {salesperson.pk}
-    menu = Template('{% include "saved/_favourites_menu.html" %}')
     with CaptureQueriesContext(connection) as queries:
-        html = menu.render(Context({"request": request}))
+        html = favourites_menu_html(salesperson)
     assert len(queries.captured_queries) == 1
     assert "No favourites yet" in html
     del salesperson._favourites
@@ -173,7 +170,7 @@ def test_favourites_menu_is_one_query_per_kind_and_one_without_favourites(salesp
         services.favourite_toggle(actor=salesperson, kind="company", target=CompanyFactory(owner=salesperson))
     services.favourite_toggle(actor=salesperson, kind="sale", target=SaleFactory(owner=salesperson))
     with CaptureQueriesContext(connection) as queries:
-        html = menu.render(Context({"request": request}))
+        html = favourites_menu_html(salesperson)
     assert len(queries.captured_queries) == 3  # the favourites, their companies, their sales
     assert html.count("<li>") == 6 and html.count('class="menu-head"') == 2
 
