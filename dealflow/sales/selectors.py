@@ -172,6 +172,21 @@ def sale_list_effective(*, user: User, status: str = "", **filters: Any) -> Quer
     return qs.select_related("phase__pipeline")
 
 
+# What a row of the sales list shows (list_html.sale_row): its columns, the effective status and
+# the idle flag (the phase's or its pipeline's days to stall). Turning the other twenty-odd
+# columns of 25 sales, their companies and owners into objects took longer than the query.
+SALE_ROW_FIELDS = (
+    "title", "status", "amount", "currency", "sale_date", "reopen_date", "phase_entered_at",
+    "company__name", "owner__username", "owner__first_name", "owner__last_name",
+    "phase__name", "phase__days_to_stall", "phase__pipeline__days_to_stall",
+)  # fmt: skip
+
+
+def sale_list_rows(qs: QuerySet[Sale]) -> QuerySet[Sale]:
+    """The list's rows: only what a row shows, with the company, owner and phase joined."""
+    return qs.select_related(None).select_related("company", "owner", "phase__pipeline").only(*SALE_ROW_FIELDS)
+
+
 class _Rows:
     """(id, status) of an ordered queryset, fetched a chunk at a time on demand."""
 

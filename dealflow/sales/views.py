@@ -71,7 +71,7 @@ def sale_list(request: AuthedRequest) -> HttpResponse:
     state = lists.list_state(lists.SALE, request.GET)
     context = list_context(
         request,
-        lists.apply_group(lists.SALE, qs, state["group"]),
+        lists.apply_group(lists.SALE, selectors.sale_list_rows(qs), state["group"]),
         filters["sort"],
         paginator_class=lists.CappedPaginator,
         group_totals=selectors.sale_group_totals(user=request.user, filters=filters, qs=qs, group=state["group"]),
@@ -309,13 +309,16 @@ def stakeholder_people(user: Any, sale: Sale) -> list[Any]:
 def linked_sales(user: Any, sale: Sale) -> list[Sale]:
     from dealflow.accounts.visibility import scope_by_owner
 
-    return list(scope_by_owner(sale.linked_sales.all(), user).select_related("company", "phase").order_by("title"))
+    linked = scope_by_owner(sale.linked_sales.all(), user).select_related("company")
+    return list(linked.only("title", "status", "reopen_date", "company__name").order_by("title"))
 
 
 def link_options(user: Any, sale: Sale) -> list[Sale]:
     """The company's other sales, offered first; any other visible sale is found by searching."""
     if sale.company_id:
-        return list(selectors.sale_list(user=user, company=sale.company_id).exclude(pk=sale.pk)[:30])
+        others = selectors.sale_list(user=user, company=sale.company_id).exclude(pk=sale.pk)
+        # An option shows the title and the company (sales/_options.html), nothing else.
+        return list(others.select_related(None).select_related("company").only("title", "company__name")[:30])
     return []
 
 
