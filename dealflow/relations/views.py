@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,7 @@ from dealflow.insights import export_lists, exports
 from dealflow.sales.selectors import user_field_values
 from dealflow.sales.views_overview import company_sales_context, related_sales
 from dealflow.saved import lists, views_lists
+from dealflow.saved.calllist import call_list_params, with_call_list
 
 from . import selectors, services
 from .forms import CompanyDeleteForm, CompanyForm, PersonForm, ProjectForm
@@ -87,15 +89,16 @@ def _form_page(
         saved = run_service(form, lambda: save(form))
         if saved is not None:
             messages.success(request, _("Saved."))
-            return redirect(saved.get_absolute_url())
-    return render(request, template, {"form": form, "object": instance, **(extra or {})})
+            return redirect(with_call_list(saved.get_absolute_url(), request))
+    call_qs = urlencode(call_list_params(request))
+    return render(request, template, {"form": form, "object": instance, "call_qs": call_qs, **(extra or {})})
 
 
 def _archive(request: AuthedRequest, obj: Any, service: Callable[..., Any], kw: str) -> HttpResponse:
     archived = request.POST.get("archived") == "1"
     service(actor=request.user, archived=archived, **{kw: obj})
     messages.success(request, _("Archived.") if archived else _("Restored."))
-    return redirect(obj.get_absolute_url())
+    return redirect(with_call_list(obj.get_absolute_url(), request))
 
 
 # --- companies -----------------------------------------------------------------------------
@@ -126,6 +129,7 @@ def company_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "history": history_for(company),
             "user_fields": user_field_values("company", company.custom),
             "tab": request.GET.get("tab", ""),
+            "call_qs": urlencode(call_list_params(request)),
             **company_sales_context(request, company),
         },
     )
@@ -204,6 +208,7 @@ def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "object": person,
             "history": history_for(person),
             "user_fields": user_field_values("person", person.custom),
+            "call_qs": urlencode(call_list_params(request)),
             **related_sales(request, person=person.pk),
         },
     )

@@ -24,7 +24,7 @@ from dealflow.core.views import choice, ids, int_or_none, list_context
 from dealflow.insights import export_lists, exports
 from dealflow.relations import selectors as relations_selectors
 from dealflow.relations.models import Person, Project
-from dealflow.saved import lists, views_lists
+from dealflow.saved import calllist, lists, views_lists
 
 from . import selectors, services
 from .forms import SaleCardForm, SaleDocumentForm, SaleLinkForm, StakeholderForm
@@ -156,10 +156,8 @@ def browse_params(request: AuthedRequest) -> dict[str, str]:
         params["from"] = request.GET["from"][:1000]
         if int_or_none(request.GET.get("i")) is not None:
             params["i"] = request.GET["i"]
-    elif request.GET.get("selection", "").isdigit():  # a call list (saved.calllist)
-        params["selection"] = request.GET["selection"]
-        if request.GET.get("i", "").isdigit():
-            params["i"] = request.GET["i"]
+    else:
+        params.update(calllist.call_list_params(request))
     return params
 
 

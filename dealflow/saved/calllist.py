@@ -23,6 +23,23 @@ def member_url(obj: Any, selection: Selection | int, n: int) -> str:
     return f"{obj.get_absolute_url()}?{urlencode({'selection': pk, 'i': n})}"
 
 
+def call_list_params(request: HttpRequest) -> dict[str, str]:
+    """?selection=<id>&i=<n> of a card opened from a call list, to pass on to the card's own
+    pages (edit, archive), so that the user comes back to the card with the panel."""
+    params: dict[str, str] = {}
+    if request.GET.get("selection", "").isdigit():
+        params["selection"] = request.GET["selection"]
+        if request.GET.get("i", "").isdigit():
+            params["i"] = request.GET["i"]
+    return params
+
+
+def with_call_list(url: str, request: HttpRequest) -> str:
+    """`url` with the call-list parameters of the current request, if any."""
+    params = call_list_params(request)
+    return f"{url}?{urlencode(params)}" if params else url
+
+
 def _number(value: str | None, default: int) -> int:
     return int(value) if value and value.isdigit() else default
 

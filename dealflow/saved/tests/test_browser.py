@@ -74,6 +74,13 @@ def test_work_through_a_call_list_on_the_cards_in_dutch(page, salesperson):
     panel.get_by_role("link", name="Vorige").click()
     expect(page.locator("h1")).to_contain_text("Alpha")
     expect(panel.locator("#position")).to_have_text("1 van 3")
+    # Editing the member on the way comes back to its card with the call list.
+    page.get_by_role("link", name="Bewerken").click()
+    page.get_by_label("Telefoon").fill("030 999")
+    page.get_by_role("button", name="Opslaan").click()
+    expect(page.locator("h1")).to_contain_text("Alpha")
+    expect(panel.locator("#position")).to_have_text("1 van 3")
+    expect(page).to_have_url(re.compile(rf"\?selection={selection.pk}&i=1$"))
 
 
 @pytest.mark.django_db(transaction=True)

@@ -51,6 +51,41 @@ def test_work_opens_the_members_card_with_the_call_list_panel(client, salesperso
     )
 
 
+def test_editing_or_archiving_a_member_keeps_the_call_list(client, salesperson, calllist):
+    """Edit and Archive on a company or person card opened from a call list come back to the
+    card with the panel (the same ?selection=&i=), also after Cancel and a save."""
+    from dealflow.relations.tests.factories import PersonFactory
+
+    selection, companies = calllist
+    person = PersonFactory(owner=salesperson, company=None, last_name="Bos")
+    people = services.selection_create(actor=salesperson, data={"name": "People", "entity": "person",
+                                       "kind": "static"}, members=[person.pk])  # fmt: skip
+    client.force_login(salesperson)
+    for card, edit, archive, qs, data in (
+        (companies[1].get_absolute_url(), f"/companies/{companies[1].pk}/edit/",
+         f"/companies/{companies[1].pk}/archive/", f"selection={selection.pk}&i=2",
+         {"name": "Firm 1 BV", "owner": "", "version": "1"}),
+        (person.get_absolute_url(), f"/persons/{person.pk}/edit/", f"/persons/{person.pk}/archive/",
+         f"selection={people.pk}&i=1", {"last_name": "Bosch", "version": "1"}),
+    ):  # fmt: skip
+        html = client.get(f"{card}?{qs}").content.decode()
+        amp = qs.replace("&", "&amp;")
+        assert f'href="{edit}?{amp}"' in html and f'action="{archive}?{amp}"' in html
+        form = client.get(f"{edit}?{qs}").content.decode()
+        assert f'href="{card}?{amp}">Cancel</a>' in form
+        response = client.post(f"{edit}?{qs}", data)
+        assert response.status_code == 302 and response["Location"] == f"{card}?{qs}"
+        assert '<aside id="call-panel"' in client.get(response["Location"]).content.decode()
+        response = client.post(f"{archive}?{qs}", {"archived": "1"})
+        assert response["Location"] == f"{card}?{qs}"
+        # Opened without a call list, the card's pages keep the plain addresses.
+        assert f'href="{edit}"' in client.get(card).content.decode()
+        assert client.post(archive, {"archived": "0"})["Location"] == card
+    companies[1].refresh_from_db()
+    person.refresh_from_db()
+    assert companies[1].name == "Firm 1 BV" and person.last_name == "Bosch" and not person.archived
+
+
 def test_call_list_on_sale_and_person_cards_marks_a_passed_sale_date(client, salesperson):
     from dealflow.relations.tests.factories import PersonFactory
 
