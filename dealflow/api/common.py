@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import Schema
 from ninja.security import HttpBearer, django_auth
 
@@ -77,6 +79,46 @@ def validated_form(
     if not form.is_valid():
         raise FormInvalid(form_errors(form))
     return form
+
+
+CustomValue = str | bool | int | float | None
+CUSTOM_DOC = "User-defined fields by code."
+
+
+def _custom_value(field_type: str, value: Any) -> Any:
+    # A Decimal, not text: text would be read with the active language's separators.
+    if field_type == "decimal" and isinstance(value, (str, int, float)) and not isinstance(value, bool):
+        try:
+            return Decimal(str(value).strip())
+        except InvalidOperation:
+            return value
+    return value
+
+
+def validated_custom_form(
+    form_class: type[FormT], entity: str, payload: dict[str, Any], *, user: Any, instance: Any = None
+) -> FormT:
+    """`validated_form` for a record with user-defined fields: `custom: {code: value}` becomes
+    the form's `udf_<code>` fields (codes not sent keep their values), and their errors come
+    back as `custom.<code>`. An unknown code is refused."""
+    from dealflow.sales.selectors import user_fields
+
+    data = {k: v for k, v in payload.items() if k != "custom"}
+    custom = payload.get("custom") or {}
+    udfs = {u.code: u for u in user_fields(entity)}
+    unknown = {
+        f"custom.{code}": [_("There is no user-defined field with this code.")] for code in custom if code not in udfs
+    }
+    if unknown:
+        raise FormInvalid(unknown)
+    for code, value in custom.items():
+        data[f"udf_{code}"] = _custom_value(udfs[code].field_type, value)
+    try:
+        return validated_form(form_class, data, user=user, instance=instance)
+    except FormInvalid as exc:
+        raise FormInvalid(
+            {f"custom.{k[4:]}" if k.startswith("udf_") else k: v for k, v in exc.errors.items()}
+        ) from None
 
 
 class PageOut(Schema):

@@ -9,7 +9,15 @@ from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema
 
-from dealflow.api.common import ErrorOut, PageOut, paginate_qs, validated_form
+from dealflow.api.common import (
+    CUSTOM_DOC,
+    CustomValue,
+    ErrorOut,
+    PageOut,
+    paginate_qs,
+    validated_custom_form,
+    validated_form,
+)
 from dealflow.core.types import AuthedRequest
 
 from . import selectors, services
@@ -71,6 +79,7 @@ class CompanyOut(Schema):
     website: str
     category: str
     note: str
+    custom: dict[str, Any] = Field(..., description=CUSTOM_DOC)
     archived: bool
     version: int
     created_at: dt.datetime
@@ -95,6 +104,7 @@ class CompanyIn(Schema):
     website: str | None = None
     category: str | None = None
     note: str | None = None
+    custom: dict[str, CustomValue] | None = Field(None, description=CUSTOM_DOC)
     archived: bool | None = None
     version: int | None = Field(None, description="The version you read; a stale one is refused with 409.")
 
@@ -110,6 +120,7 @@ class PersonOut(Schema):
     phone: str
     mobile: str
     note: str
+    custom: dict[str, Any] = Field(..., description=CUSTOM_DOC)
     archived: bool
     version: int
     created_at: dt.datetime
@@ -126,8 +137,9 @@ class PersonIn(Schema):
     phone: str | None = None
     mobile: str | None = None
     note: str | None = None
+    custom: dict[str, CustomValue] | None = Field(None, description=CUSTOM_DOC)
     archived: bool | None = None
-    version: int | None = None
+    version: int | None = Field(None, description="The version you read; a stale one is refused with 409.")
 
 
 class ProjectOut(Schema):
@@ -285,7 +297,7 @@ def get_company(request: AuthedRequest, pk: int) -> Any:
 @router.post("/companies", response={201: CompanyOut, **ERRORS}, tags=["companies"])
 def create_company(request: AuthedRequest, payload: CompanyIn) -> Any:
     sent = _sent(payload)
-    form = validated_form(CompanyForm, sent, user=request.user)
+    form = validated_custom_form(CompanyForm, "company", sent, user=request.user)
     data = form.service_data()
     if "account_type" not in sent:
         data.pop("account_type", None)  # not sent: the service gives the default account type
@@ -296,7 +308,7 @@ def create_company(request: AuthedRequest, payload: CompanyIn) -> Any:
 def update_company(request: AuthedRequest, pk: int, payload: CompanyIn) -> Any:
     company = selectors.company_get_for_user(request.user, pk)
     sent = _sent(payload)
-    form = validated_form(CompanyForm, sent, user=request.user, instance=company)
+    form = validated_custom_form(CompanyForm, "company", sent, user=request.user, instance=company)
     data = _save_with_archive(sent, form.service_data())
     return services.company_update(actor=request.user, company=company, data=data, expected_version=sent.get("version"))
 
@@ -335,7 +347,7 @@ def get_person(request: AuthedRequest, pk: int) -> Any:
 
 @router.post("/persons", response={201: PersonOut, **ERRORS}, tags=["persons"])
 def create_person(request: AuthedRequest, payload: PersonIn) -> Any:
-    form = validated_form(PersonForm, _sent(payload), user=request.user)
+    form = validated_custom_form(PersonForm, "person", _sent(payload), user=request.user)
     return 201, services.person_create(actor=request.user, data=form.service_data())
 
 
@@ -343,7 +355,7 @@ def create_person(request: AuthedRequest, payload: PersonIn) -> Any:
 def update_person(request: AuthedRequest, pk: int, payload: PersonIn) -> Any:
     person = selectors.person_get_for_user(request.user, pk)
     sent = _sent(payload)
-    form = validated_form(PersonForm, sent, user=request.user, instance=person)
+    form = validated_custom_form(PersonForm, "person", sent, user=request.user, instance=person)
     data = _save_with_archive(sent, form.service_data())
     return services.person_update(actor=request.user, person=person, data=data, expected_version=sent.get("version"))
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import wraps
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -18,13 +18,22 @@ from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema
 from pydantic import PlainSerializer, WithJsonSchema
 
-from dealflow.api.common import ConflictOut, ErrorOut, FormInvalid, PageOut, form_errors, paginate_qs, validated_form
+from dealflow.api.common import (
+    ConflictOut,
+    CustomValue,
+    ErrorOut,
+    FormInvalid,
+    PageOut,
+    form_errors,
+    paginate_qs,
+    validated_custom_form,
+)
 from dealflow.core.funnel import funnel_enabled
 from dealflow.core.types import AuthedRequest
 
 from . import selectors, services
 from .forms import CloseForm, MoveForm, SaleForm, StakeholderForm, StallForm
-from .models import Pipeline, Sale, Stakeholder, UserDefinedField
+from .models import Pipeline, Sale, Stakeholder
 
 F = TypeVar("F", bound=forms.BaseForm)
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: ConflictOut, 422: ErrorOut}
@@ -136,9 +145,6 @@ SALE_OUT_KEYS = [field.alias or name for name, field in SaleOut.model_fields.ite
 
 class SalePage(PageOut):
     results: list[SaleOut]
-
-
-CustomValue = str | bool | int | float | None
 
 
 class SaleIn(Schema):
@@ -260,41 +266,9 @@ class StakeholderIn(Schema):
 # --- input through SaleForm ----------------------------------------------------------------
 
 
-def _udf_value(udf: UserDefinedField, value: Any) -> Any:
-    # A Decimal, not text: text would be read with the active language's separators.
-    if (
-        udf.field_type == UserDefinedField.FieldType.DECIMAL
-        and isinstance(value, (str, int, float))
-        and not isinstance(value, bool)
-    ):
-        try:
-            return Decimal(str(value).strip())
-        except InvalidOperation:
-            return value
-    return value
-
-
-def _api_field(name: str) -> str:
-    return f"custom.{name[4:]}" if name.startswith("udf_") else name
-
-
 def sale_form(user: Any, data: dict[str, Any], instance: Sale | None) -> SaleForm:
-    """SaleForm, fed from the API: `custom: {code: value}` becomes its `udf_<code>` fields, and
-    its errors come back as `custom.<code>`."""
-    payload = {k: v for k, v in data.items() if k != "custom"}
-    custom = data.get("custom") or {}
-    udfs = {u.code: u for u in selectors.user_fields("sale")}
-    unknown = {
-        f"custom.{code}": [_("There is no user-defined field with this code.")] for code in custom if code not in udfs
-    }
-    if unknown:
-        raise FormInvalid(unknown)
-    for code, value in custom.items():
-        payload[f"udf_{code}"] = _udf_value(udfs[code], value)
-    try:
-        return validated_form(SaleForm, payload, user=user, instance=instance)
-    except FormInvalid as exc:
-        raise FormInvalid({_api_field(k): v for k, v in exc.errors.items()}) from None
+    """SaleForm, fed from the API, with the sale's user-defined fields under `custom`."""
+    return validated_custom_form(SaleForm, "sale", data, user=user, instance=instance)
 
 
 # --- sales ---------------------------------------------------------------------------------

@@ -582,3 +582,60 @@ def test_manager_and_admin_scopes(api_for, manager, admin_user, salesperson, for
     admin_ids = {c["id"] for c in api_for(admin_user).get(f"{V1}/companies").json()["results"]}
     assert admin_ids == {mine.pk, foreign["companies"].pk}
     assert api_for(admin_user).get(f"{V1}/companies/{foreign['companies'].pk}").status_code == 200
+
+
+# --- user-defined fields -------------------------------------------------------------------
+
+
+def test_companies_and_persons_carry_their_user_defined_fields(anna, salesperson):
+    """`custom: {code: value}` on companies and persons, read and written through the same
+    form as the card: required fields, types and choices are checked, unknown codes refused,
+    codes not sent kept on a partial update, and a failed write changes nothing."""
+    from dealflow.sales.models import UserDefinedField
+
+    UserDefinedField.objects.create(
+        entity="company", code="segment", label="Segment", field_type="choice", choices="SME\nEnterprise", required=True
+    )
+    UserDefinedField.objects.create(entity="company", code="staff", label="Staff", field_type="number")
+    UserDefinedField.objects.create(entity="person", code="birthday", label="Birthday", field_type="date")
+    UserDefinedField.objects.create(entity="person", code="budget", label="Budget", field_type="decimal")
+    UserDefinedField.objects.create(entity="sale", code="region", label="Region", field_type="text")
+
+    assert_invalid(anna.post(f"{V1}/companies", {"name": "No segment"}), "custom.segment")
+    assert_invalid(anna.post(f"{V1}/companies", {"name": "Bad", "custom": {"segment": "Huge"}}), "custom.segment")
+    errors = assert_invalid(
+        anna.post(f"{V1}/companies", {"name": "Bad", "custom": {"segment": "SME", "region": "North"}}), "custom.region"
+    )
+    assert errors["custom.region"] == ["There is no user-defined field with this code."]
+    assert_invalid(anna.post(f"{V1}/companies", {"name": "Bad", "custom": {"segment": "SME", "staff": "many"}}),
+                   "custom.staff")  # fmt: skip
+    assert not Company.objects.exists()
+
+    response = anna.post(f"{V1}/companies", {"name": "Acme", "custom": {"segment": "SME", "staff": 12}})
+    assert response.status_code == 201, response.content
+    company = response.json()
+    assert company["custom"] == {"segment": "SME", "staff": 12}
+    assert Company.objects.get(pk=company["id"]).custom == {"segment": "SME", "staff": 12}
+
+    changed = anna.patch(f"{V1}/companies/{company['id']}", {"custom": {"staff": 40}})
+    assert changed.status_code == 200, changed.content
+    assert changed.json()["custom"] == {"segment": "SME", "staff": 40}
+    phoned = anna.patch(f"{V1}/companies/{company['id']}", {"phone": "+31 30 123 4567"})
+    assert phoned.status_code == 200, phoned.content
+    assert phoned.json()["custom"]["segment"] == "SME"
+    assert_invalid(anna.patch(f"{V1}/companies/{company['id']}", {"custom": {"segment": ""}}), "custom.segment")
+    assert anna.get(f"{V1}/companies/{company['id']}").json()["custom"] == {"segment": "SME", "staff": 40}
+    [listed] = anna.get(f"{V1}/companies").json()["results"]
+    assert listed["custom"] == {"segment": "SME", "staff": 40}
+
+    response = anna.post(
+        f"{V1}/persons", {"last_name": "Bos", "company": company["id"], "custom": {"birthday": "1980-02-29"}}
+    )
+    assert response.status_code == 201, response.content
+    person = response.json()
+    assert person["custom"] == {"birthday": "1980-02-29", "budget": None}
+    changed = anna.patch(f"{V1}/persons/{person['id']}", {"custom": {"budget": "1250.50"}})
+    assert changed.json()["custom"] == {"birthday": "1980-02-29", "budget": "1250.50"}
+    assert_invalid(anna.patch(f"{V1}/persons/{person['id']}", {"custom": {"birthday": "someday"}}), "custom.birthday")
+    assert Person.objects.get(pk=person["id"]).custom == {"birthday": "1980-02-29", "budget": "1250.50"}
+    assert anna.get(f"{V1}/persons/{person['id']}").json()["custom"]["budget"] == "1250.50"
