@@ -68,6 +68,9 @@ class VersionedForm(DetachedInstanceMixin, forms.ModelForm):
 
 class CompanyForm(VersionedForm):
     udf_entity = "company"
+    # A site typed without its scheme ("acme.example") is saved as https://, the scheme
+    # Django 6 assumes (Django 5 assumed http:// and warned on every form).
+    website = Company._meta.get_field("website").formfield(assume_scheme="https")
 
     class Meta:
         model = Company

@@ -402,6 +402,16 @@ def test_edit_company_saves_changes(anna, salesperson):
     assert event.changes["name"] == ["Acme", "Acme BV"]
 
 
+def test_a_website_typed_without_its_scheme_is_saved_with_https(anna, salesperson):
+    company = CompanyFactory(owner=salesperson, name="Acme")
+    response = anna.post(
+        f"/companies/{company.pk}/edit/", {"name": "Acme", "website": "acme.example/shop", "owner": "", "version": "1"}
+    )
+    assert response.status_code == 302
+    company.refresh_from_db()
+    assert company.website == "https://acme.example/shop"
+
+
 def test_edit_company_invalid_keeps_input_and_row(anna, salesperson):
     company = CompanyFactory(owner=salesperson, name="Acme")
     response = anna.post(f"/companies/{company.pk}/edit/", {"name": "Acme 2", "email": "x@", "version": "1"})
