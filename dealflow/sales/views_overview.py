@@ -48,7 +48,9 @@ def related_sales(request: AuthedRequest, **filters: Unpack[RecordFilter]) -> di
     """A short list of the record's sales and the link to make one; nothing when the funnel is off."""
     if not funnel_enabled():
         return {}
-    qs = selectors.sale_list(user=request.user, **filters)
+    qs = selectors.sale_list(user=request.user, **filters).select_related(None).select_related("phase")
+    # A row shows the title, phase, status, value and date (sales/_related_sales.html).
+    qs = qs.only("title", "status", "reopen_date", "amount", "currency", "sale_date", "phase__name")
     return {"related_sales": list(qs[:RELATED_LIMIT]), "related_sales_query": urlencode(filters)}
 
 
