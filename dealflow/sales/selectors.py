@@ -16,6 +16,7 @@ from .models import (
     CloseReason,
     Competitor,
     GuideStep,
+    GuideTick,
     Phase,
     PhaseRecord,
     Pipeline,
@@ -118,9 +119,9 @@ def competitors() -> QuerySet[Competitor]:
 
 def guide_for(sale: Sale) -> list[dict[str, Any]]:
     """The sales guide of the sale's current phase, each step with whether it is ticked."""
-    steps = GuideStep.objects.filter(phase_id=sale.phase_id).order_by("order", "id")
-    ticked = set(sale.guide_ticks.values_list("step_id", flat=True))
-    return [{"step": s, "done": s.pk in ticked} for s in steps]
+    ticked = GuideTick.objects.filter(sale_id=sale.pk, step_id=OuterRef("pk"))
+    steps = GuideStep.objects.filter(phase_id=sale.phase_id).annotate(done=Exists(ticked)).order_by("order", "id")
+    return [{"step": s, "done": s.done} for s in steps]
 
 
 def user_fields(entity: str) -> list[UserDefinedField]:
