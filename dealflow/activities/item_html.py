@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.urls import reverse
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from dealflow.core.html import e, time_tag
+from dealflow.core.links import record_url
 
 DASH = "—"
 
@@ -35,7 +35,7 @@ def next_activity(activity: Any) -> SafeString:
 
 
 def _done_form(activity: Any, *, back: str, csrf_token: str) -> str:
-    url = e(reverse("activities:activity_done", args=[activity.pk]))
+    url = e(record_url("activities:activity_done", activity.pk))
     done = activity.done
     label = e(_("Mark not done") if done else _("Mark done"))
     return (

@@ -6,10 +6,10 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dealflow.core.links import record_url
 from dealflow.core.models import Versioned
 from dealflow.core.validators import validate_not_blank
 
@@ -82,7 +82,7 @@ class Activity(Versioned):
         return self.subject
 
     def get_absolute_url(self) -> str:
-        return reverse("activities:activity_detail", args=[self.pk])
+        return record_url("activities:activity_detail", self.pk)
 
     @property
     def is_overdue(self) -> bool:

@@ -3,9 +3,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import RegexValidator
 from django.db import models
-from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from dealflow.core.links import record_url
 from dealflow.core.models import TimeStamped, Versioned
 from dealflow.core.validators import validate_not_blank, validate_phone
 
@@ -95,7 +95,7 @@ class Company(Versioned):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("relations:company_detail", args=[self.pk])
+        return record_url("relations:company_detail", self.pk)
 
 
 class Person(Versioned):
@@ -140,7 +140,7 @@ class Person(Versioned):
         return str(self)
 
     def get_absolute_url(self) -> str:
-        return reverse("relations:person_detail", args=[self.pk])
+        return record_url("relations:person_detail", self.pk)
 
 
 class ProjectStatus(models.TextChoices):
@@ -176,7 +176,7 @@ class Project(Versioned):
         return self.name
 
     def get_absolute_url(self) -> str:
-        return reverse("relations:project_detail", args=[self.pk])
+        return record_url("relations:project_detail", self.pk)
 
     def clean(self) -> None:
         from django.core.exceptions import ValidationError

@@ -9,10 +9,10 @@ from typing import Any
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from dealflow.core.links import record_url
 from dealflow.core.models import TimeStamped, Versioned
 from dealflow.core.validators import validate_not_blank
 
@@ -272,7 +272,7 @@ class Sale(Versioned):
         return self.title
 
     def get_absolute_url(self) -> str:
-        return reverse("sales:sale_detail", args=[self.pk])
+        return record_url("sales:sale_detail", self.pk)
 
     @property
     def effective_status(self) -> str:
