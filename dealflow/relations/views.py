@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -21,7 +20,7 @@ from dealflow.insights import export_lists, exports
 from dealflow.sales.selectors import user_field_values
 from dealflow.sales.views_overview import company_sales_context, related_sales
 from dealflow.saved import lists, views_lists
-from dealflow.saved.calllist import call_list_params, with_call_list
+from dealflow.saved.calllist import call_list_query, with_call_list
 
 from . import selectors, services
 from .forms import CompanyDeleteForm, CompanyForm, PersonForm, ProjectForm
@@ -90,8 +89,8 @@ def _form_page(
         if saved is not None:
             messages.success(request, _("Saved."))
             return redirect(with_call_list(saved.get_absolute_url(), request))
-    call_qs = urlencode(call_list_params(request))
-    return render(request, template, {"form": form, "object": instance, "call_qs": call_qs, **(extra or {})})
+    context = {"form": form, "object": instance, "call_qs": call_list_query(request), **(extra or {})}
+    return render(request, template, context)
 
 
 def _archive(request: AuthedRequest, obj: Any, service: Callable[..., Any], kw: str) -> HttpResponse:
@@ -129,7 +128,7 @@ def company_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "history": history_for(company),
             "user_fields": user_field_values("company", company.custom),
             "tab": request.GET.get("tab", ""),
-            "call_qs": urlencode(call_list_params(request)),
+            "call_qs": call_list_query(request),
             **company_sales_context(request, company),
         },
     )
@@ -208,7 +207,7 @@ def person_detail(request: AuthedRequest, pk: int) -> HttpResponse:
             "object": person,
             "history": history_for(person),
             "user_fields": user_field_values("person", person.custom),
-            "call_qs": urlencode(call_list_params(request)),
+            "call_qs": call_list_query(request),
             **related_sales(request, person=person.pk),
         },
     )

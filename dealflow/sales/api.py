@@ -19,6 +19,7 @@ from ninja import Field, Query, Router, Schema
 from pydantic import PlainSerializer, WithJsonSchema
 
 from dealflow.api.common import (
+    CUSTOM_DOC,
     ConflictOut,
     CustomValue,
     ErrorOut,
@@ -134,7 +135,7 @@ class SaleOut(Schema):
     stall_reason: int | None = Field(None, alias="stall_reason_id")
     reopen_date: dt.date | None
     note: str
-    custom: dict[str, Any] = Field(..., description="User-defined fields by code.")
+    custom: dict[str, Any] = Field(..., description=CUSTOM_DOC)
     version: int
     created_at: dt.datetime
     updated_at: dt.datetime
@@ -168,7 +169,7 @@ class SaleIn(Schema):
     profit_pct: Decimal | None = None
     competitor: int | None = None
     note: str | None = None
-    custom: dict[str, CustomValue] | None = Field(None, description="User-defined fields by code.")
+    custom: dict[str, CustomValue] | None = Field(None, description=CUSTOM_DOC)
     version: int | None = Field(None, description="The version you read; a stale one is refused with 409.")
 
 

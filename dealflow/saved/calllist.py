@@ -34,10 +34,15 @@ def call_list_params(request: HttpRequest) -> dict[str, str]:
     return params
 
 
+def call_list_query(request: HttpRequest) -> str:
+    """The call-list parameters as a query string ("" when the card is not in a call list)."""
+    return urlencode(call_list_params(request))
+
+
 def with_call_list(url: str, request: HttpRequest) -> str:
     """`url` with the call-list parameters of the current request, if any."""
-    params = call_list_params(request)
-    return f"{url}?{urlencode(params)}" if params else url
+    query = call_list_query(request)
+    return f"{url}?{query}" if query else url
 
 
 def _number(value: str | None, default: int) -> int:
