@@ -10,6 +10,9 @@ from django.db.models import Q, QuerySet
 
 from .models import Team, User
 
+# What a user's name in a menu needs (`str(user)`), for `.only()` on long lists of users.
+OWNER_NAME_FIELDS = ("id", "username", "first_name", "last_name")
+
 
 def visible_owner_ids(user: User) -> set[int] | None:
     """The owners whose records `user` may see, or None for "all"."""

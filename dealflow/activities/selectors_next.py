@@ -5,34 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Min
+from django.db.models import F, Window
+from django.db.models.functions import RowNumber
 
 from .models import Activity
 
+# What a next activity shows anywhere (when, what, overdue or not).
+NEXT_FIELDS = ("sale_id", "company_id", "subject", "starts_at", "done")
+
 
 def _next_by(field: str, ids: Iterable[int]) -> dict[int, Activity]:
+    """Per id the open, dated activity that starts first (the lowest id among equals): one
+    query, numbering each record's open activities by that order and keeping the first."""
     ids = [i for i in ids if i]
     if not ids:
         return {}
     firsts = (
         Activity.objects.filter(**{f"{field}__in": ids}, done=False, starts_at__isnull=False)
-        .values(field)
-        .annotate(first=Min("starts_at"))
+        .annotate(place=Window(RowNumber(), partition_by=F(field), order_by=[F("starts_at").asc(), F("id").asc()]))
+        .filter(place=1)
+        .only(*NEXT_FIELDS)
+        .order_by()
     )
-    wanted = {(row[field], row["first"]) for row in firsts}
-    if not wanted:
-        return {}
-    result: dict[int, Activity] = {}
-    candidates = Activity.objects.filter(
-        **{f"{field}__in": [k for k, _ in wanted]},
-        done=False,
-        starts_at__in={v for _, v in wanted},
-    ).order_by("starts_at", "id")
-    for activity in candidates:
-        key = getattr(activity, f"{field}_id")
-        if (key, activity.starts_at) in wanted and key not in result:
-            result[key] = activity
-    return result
+    return {getattr(activity, f"{field}_id"): activity for activity in firsts}
 
 
 def next_activity_for_sales(sale_ids: Iterable[int]) -> dict[int, Activity]:

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from dealflow.core.html import e as _e
+from dealflow.core.html import money, time_tag
 from dealflow.core.html import short_date as _short_date
-from dealflow.core.html import time_tag
 
 CLOSING = ' data-closing="1"'
 OOB = ' hx-swap-oob="true"'
@@ -87,7 +86,7 @@ def board_card(card: Any, *, phases: list[Any], board_qs: str, csrf_token: str, 
         f'{DRAGGABLE if status == "open" else ""} aria-labelledby="card-{pk}-title">\n'
         f'  <h3 class="card-title" id="card-{pk}-title"><a href="{_e(card.detail_url)}">{_e(card.title)}</a></h3>\n'
         f"  {company}\n"
-        f'  <p class="card-meta"><span class="card-amount">{_e(floatformat(card.amount, "2g"))} {_e(card.currency)}'
+        f'  <p class="card-meta"><span class="card-amount">{_e(money(card.amount))} {_e(card.currency)}'
         f'</span> · <span class="card-owner">{_e(card.owner)}</span></p>\n'
         f"  {_next_activity(card.next_activity)}\n  {_flag(card, status)}{form}\n</article>"
     )

@@ -7,12 +7,11 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import quote
 
-from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from dealflow.activities import item_html
-from dealflow.core.html import e, short_date
+from dealflow.core.html import e, money, short_date
 
 STATUS_ICONS = {"sold": "✓", "lost": "✕", "stalled": "▲"}
 DASH = "—"
@@ -52,7 +51,7 @@ def sale_row(sale: Any, *, columns: Any, next_activity: Any, from_qs: str, index
     if "status" in columns:
         cells.append(f"<td>{status_cell(sale)}</td>")
     if "amount" in columns:
-        cells.append(f'<td class="num">{e(floatformat(sale.amount, "2g"))} {e(sale.currency)}</td>')
+        cells.append(f'<td class="num">{e(money(sale.amount))} {e(sale.currency)}</td>')
     if "sale_date" in columns:
         day = sale.sale_date
         when = f'<time datetime="{day:%Y-%m-%d}">{short_date(day)}</time>' if day else DASH

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.template.defaultfilters import floatformat
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
-from dealflow.core.html import e
+from dealflow.core.html import e, money
 
 DASH = "—"
 CURRENT = ' aria-current="step"'
@@ -20,8 +19,8 @@ def _step(cell: dict[str, Any], labels: tuple[str, str, str, str]) -> str:
     current_label, score_label, expected_label, recurring_label = labels
     current = f'<span class="sr-only"> ({current_label})</span>' if cell["current"] else ""
     score = e(record.score) if record is not None and record.score else DASH
-    expected = e(floatformat(record.expected_value, "2g")) if record is not None else DASH
-    recurring = e(floatformat(record.recurring_value, "2g")) if record is not None else DASH
+    expected = e(money(record.expected_value)) if record is not None else DASH
+    recurring = e(money(record.recurring_value)) if record is not None else DASH
     return (
         f'<li class="{"done" if cell["done"] else ""}"{CURRENT if cell["current"] else ""}>'
         f'<span class="phase-name">{e(cell["phase"].name)}{current}</span>'

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
 from dealflow.accounts.models import User
@@ -97,9 +97,8 @@ def pipeline_phases(pipeline: Pipeline, include_inactive: bool = False) -> list[
 
 
 def active_pipelines() -> QuerySet[Pipeline]:
-    return Pipeline.objects.filter(is_active=True).prefetch_related(
-        Prefetch("phases", queryset=Phase.objects.filter(is_active=True).order_by("order", "id"))
-    )
+    """The sale types a list can be filtered by: their ids and names."""
+    return Pipeline.objects.filter(is_active=True).only("id", "name")
 
 
 def close_reasons_for(outcome: str | None = None) -> QuerySet[CloseReason]:

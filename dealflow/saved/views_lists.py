@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from dealflow.accounts.visibility import assignable_owners
+from dealflow.accounts.visibility import OWNER_NAME_FIELDS, assignable_owners
 from dealflow.core.types import AuthedRequest
 from dealflow.insights import export_lists, exports
 
@@ -41,7 +41,7 @@ def open_view(request: AuthedRequest, spec: ListSpec) -> tuple[HttpResponseRedir
     return None, {"saved_views": views, "current_view": current, "view_entity": spec.entity,
                   "bulk_selections": selectors.static_selections_for(user=request.user, entity=spec.entity)
                   if spec.entity in ("sale", "company", "person") else [],
-                  "bulk_owners": assignable_owners(request.user)}  # fmt: skip
+                  "bulk_owners": assignable_owners(request.user).only(*OWNER_NAME_FIELDS)}  # fmt: skip
 
 
 def _spec(entity: str) -> ListSpec:

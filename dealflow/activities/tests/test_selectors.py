@@ -71,3 +71,30 @@ def test_manager_sees_a_team_members_agenda_others_get_404(
         selectors.my_agenda(user=teammate, for_user=salesperson.pk)
     with pytest.raises(Http404):
         selectors.my_agenda(user=manager, for_user=outsider.pk)
+
+
+def test_next_activity_is_the_earliest_open_dated_one_with_the_lowest_id_among_equals(
+    salesperson: Any, django_assert_num_queries: Any
+) -> None:
+    from dealflow.activities.selectors_next import next_activity_for_companies, next_activity_for_sales
+
+    company, other = CompanyFactory(owner=salesperson), CompanyFactory(owner=salesperson)
+    sale, quiet = SaleFactory(owner=salesperson, company=company), SaleFactory(owner=salesperson, company=other)
+    soon = at(hours=2)
+    ActivityFactory(owner=salesperson, sale=sale, company=company, starts_at=at(hours=-5), done=True)
+    ActivityFactory(owner=salesperson, sale=sale, company=company, starts_at=None)
+    first = ActivityFactory(owner=salesperson, sale=sale, company=company, starts_at=soon)
+    ActivityFactory(owner=salesperson, sale=sale, company=company, starts_at=soon)
+    ActivityFactory(owner=salesperson, sale=sale, company=company, starts_at=at(days=3))
+    overdue = ActivityFactory(owner=salesperson, company=other, starts_at=at(days=-2))
+    ActivityFactory(owner=salesperson, sale=quiet, company=other, starts_at=at(days=1), done=True)
+    with django_assert_num_queries(1):
+        by_sale = next_activity_for_sales([sale.pk, quiet.pk, 0])
+    assert by_sale == {sale.pk: first}
+    assert by_sale[sale.pk].subject == first.subject and by_sale[sale.pk].starts_at == soon
+    with django_assert_num_queries(1):
+        by_company = next_activity_for_companies([company.pk, other.pk])
+    assert by_company == {company.pk: first, other.pk: overdue}
+    assert by_company[other.pk].is_overdue
+    with django_assert_num_queries(0):
+        assert next_activity_for_sales([]) == {}
