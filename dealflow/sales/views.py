@@ -259,8 +259,7 @@ def card_context(
     user = request.user
     form = form or SaleCardForm(instance=sale, user=user)
     tab = (_error_tab(form) if form.is_bound else None) or tab or request.GET.get("tab") or "sale"
-    phases = [p for p in selectors.pipeline_phases(sale.pipeline, include_inactive=True)
-              if p.is_active or p.pk == sale.phase_id]  # fmt: skip
+    phases = [p for p in selectors.sale_pipeline_phases(sale) if p.is_active or p.pk == sale.phase_id]
     if not Sale.phase.is_cached(sale):  # type: ignore[attr-defined]
         sale.phase = next(p for p in phases if p.pk == sale.phase_id)
     stakeholder_form = extra.pop("stakeholder_form", None) or dashes(StakeholderForm(user=user, prefix="stakeholder"))

@@ -98,3 +98,18 @@ def test_next_activity_is_the_earliest_open_dated_one_with_the_lowest_id_among_e
     assert by_company[other.pk].is_overdue
     with django_assert_num_queries(0):
         assert next_activity_for_sales([]) == {}
+
+
+def test_an_items_type_reads_as_get_kind_display_in_every_language() -> None:
+    from django.utils import translation
+
+    from dealflow.activities.item_html import kind_label
+    from dealflow.activities.models import Activity, ActivityType
+
+    for language in ("en", "nl", "de", "pt"):
+        with translation.override(language):
+            for kind in [*ActivityType.values, "retired"]:
+                activity = Activity(kind=kind)
+                assert kind_label(activity) == activity.get_kind_display()
+    with translation.override("nl"):
+        assert kind_label(Activity(kind="meeting")) != "Meeting"

@@ -1155,3 +1155,13 @@ def test_card_pickers_use_the_company_and_person_read_with_the_sale(anna: Any, s
     assert len(reads_of("relations_person", captured)) == 1
     assert value_of(html, "person") == str(sale.person.pk)
     assert "Bo Vos · Elsewhere BV" in html
+
+
+def test_card_reads_its_pipeline_with_the_phases(anna: Any, sale: Sale, funnel: dict) -> None:
+    """The pipeline the card names comes with its phases (one query); the only other read of
+    pipelines is the sale type picker's options."""
+    with CaptureQueriesContext(connection) as captured:
+        html = body(anna.get(url("card", sale)))
+    reads = [q["sql"] for q in captured.captured_queries if re.search(r'FROM "sales_pipeline"', q["sql"])]
+    assert len(reads) == 1, reads
+    assert f"· {funnel['pipeline'].name}" in html
