@@ -91,9 +91,8 @@ def sale_phase_records(sale: Sale) -> list[PhaseRecord]:
     return list(sale.phase_records.select_related("phase", "moved_by").order_by("entered_at", "id"))
 
 
-def pipeline_phases(pipeline: Pipeline, include_inactive: bool = False) -> list[Phase]:
-    qs = pipeline.phases.all() if include_inactive else pipeline.phases.filter(is_active=True)
-    return list(qs.order_by("order", "id"))
+def pipeline_phases(pipeline: Pipeline) -> list[Phase]:
+    return list(pipeline.phases.filter(is_active=True).order_by("order", "id"))
 
 
 def sale_pipeline_phases(sale: Sale) -> list[Phase]:
