@@ -89,6 +89,11 @@ class Company(Versioned):
         indexes = [
             models.Index(fields=["owner", "archived", "name"]),
             models.Index(fields=["archived", "name"]),
+            # The list's sorts, carrying the visibility and archive filters: the page's ids come
+            # from walking one of these in order, without sorting every visible company.
+            models.Index(fields=["name", "id", "owner", "archived"], name="company_list_by_name"),
+            models.Index(fields=["visiting_city", "name", "id", "owner", "archived"], name="company_list_by_city"),
+            models.Index(fields=["created_at", "id", "owner", "archived"], name="company_list_by_created"),
         ]
 
     def __str__(self) -> str:
@@ -130,6 +135,9 @@ class Person(Versioned):
         indexes = [
             models.Index(fields=["owner", "archived", "last_name"]),
             models.Index(fields=["archived", "last_name"]),
+            # The list's sorts, carrying the visibility and archive filters (as for companies).
+            models.Index(fields=["last_name", "first_name", "id", "owner", "archived"], name="person_list_by_name"),
+            models.Index(fields=["created_at", "id", "owner", "archived"], name="person_list_by_created"),
         ]
 
     def __str__(self) -> str:

@@ -57,13 +57,16 @@ def _list(
         )(qs)
         return exports.export(fmt, rows, name, name)  # type: ignore[return-value]
     if spec is None:
-        context = list_context(request, qs, sort, exports=exports.export_links(request))
+        context = list_context(
+            request, qs, sort, paginator_class=lists.TwoStepPaginator, exports=exports.export_links(request)
+        )
     else:
         state = lists.list_state(spec, request.GET)
         context = list_context(
             request,
             lists.apply_group(spec, qs, state["group"]),
             sort,
+            paginator_class=lists.TwoStepPaginator,
             exports=exports.export_links(request),
             group_totals=lists.group_totals(spec, qs, state["group"]),
             **state,

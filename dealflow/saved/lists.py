@@ -23,7 +23,24 @@ from dealflow.core.views import rows_in_order
 COUNT_CAP = 10_000
 
 
-class CappedPaginator(Paginator):
+class TwoStepPaginator(Paginator):
+    """Fetches a page's rows in two steps (core.views.rows_in_order): the ids by walking the
+    sort index, then those rows with their joins. One query with the joins made the database
+    sort every visible row first (a third of a second for 75k persons)."""
+
+    def page(self, number: Any) -> Page:
+        qs: Any = self.object_list
+        if not isinstance(qs, QuerySet) or qs.query.is_sliced:
+            return super().page(number)
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        return Page(rows_in_order(qs, bottom, top), number, self)
+
+
+class CappedPaginator(TwoStepPaginator):
     """Counts at most COUNT_CAP + 1 rows (COUNT over a LIMITed subquery), so neither the count
     nor the deepest page reachable grows with the table: past COUNT_CAP the list says "10,000+"
     and asks the user to narrow the filter instead of walking a huge OFFSET."""
@@ -42,18 +59,6 @@ class CappedPaginator(Paginator):
     @cached_property
     def capped(self) -> bool:
         return self._counted > COUNT_CAP
-
-    def page(self, number: Any) -> Page:
-        """The page's rows fetched in two steps (core.views.rows_in_order)."""
-        qs: Any = self.object_list
-        if not isinstance(qs, QuerySet) or qs.query.is_sliced:
-            return super().page(number)
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = bottom + self.per_page
-        if top + self.orphans >= self.count:
-            top = self.count
-        return Page(rows_in_order(qs, bottom, top), number, self)
 
 
 @dataclass(frozen=True)
