@@ -76,6 +76,15 @@ class Activity(Versioned):
             models.Index(fields=["sale", "done", "starts_at"]),
             models.Index(fields=["company", "done", "starts_at"]),
             models.Index(fields=["owner", "done", "starts_at"]),
+            # The list's sort orders, each carrying the owner (and done) so that the visibility
+            # rule and the status are checked inside the index while a page is walked.
+            models.Index(fields=["done", "starts_at", "id", "owner"], name="activity_list_by_due"),
+            models.Index(fields=["starts_at", "id", "owner"], name="activity_list_by_due_all"),
+            models.Index(fields=["subject", "id", "owner", "done"], name="activity_list_by_subject"),
+            models.Index(fields=["kind", "starts_at", "id", "owner", "done"], name="activity_list_by_type"),
+            # The list's capped count: the linked records in sale order, so that checking their
+            # owners reads neither the activity nor a random page of sales per row.
+            models.Index(fields=["owner", "done", "sale", "company", "person", "project"], name="activity_list_count"),
         ]
 
     def __str__(self) -> str:

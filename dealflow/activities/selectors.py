@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Model, OuterRef, Q, QuerySet, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -31,15 +31,42 @@ ACTIVITY_STATUSES = ("open", "done", "overdue")
 LINKS = ("sale", "company", "person", "project")
 
 
+def _link_models() -> dict[str, type[Model]]:
+    from dealflow.relations.models import Company, Person, Project
+    from dealflow.sales.models import Sale
+
+    return {"sale": Sale, "company": Company, "person": Person, "project": Project}
+
+
+def visible_links(qs: QuerySet[Activity], ids: set[int]) -> QuerySet[Activity]:
+    """Each linked sale, company, person and project, if any, has an owner in `ids`: per link
+    "no link, or (SELECT owner IN ids FROM the linked record)". Both planners then check that
+    only for the rows they walk, so a list walks its sort index and stops after a page (with
+    LEFT JOINs they read and sorted every match first). Written as a boolean subquery because
+    PostgreSQL estimates one at half the rows; for "(SELECT owner) IN ids" or NOT EXISTS it
+    guessed a handful of rows and sorted them all instead of walking."""
+    for link, model in _link_models().items():
+        owner_visible = model._default_manager.filter(pk=OuterRef(f"{link}_id")).order_by()
+        owner_visible = owner_visible.annotate(ok=ExpressionWrapper(Q(owner_id__in=ids), BooleanField()))
+        qs = qs.filter(Q(**{f"{link}__isnull": True}) | Q(Subquery(owner_visible.values("ok"), BooleanField())))
+    return qs
+
+
 def activity_scope(user: User) -> QuerySet[Activity]:
     ids = visible_owner_ids(user)
     qs = Activity.objects.all()
     if ids is None:
         return qs
-    qs = qs.filter(owner_id__in=ids)
-    for link in LINKS:
-        qs = qs.filter(Q(**{f"{link}__isnull": True}) | Q(**{f"{link}__owner_id__in": ids}))
-    return qs
+    return visible_links(qs.filter(owner_id__in=ids), ids)
+
+
+def done_is(qs: QuerySet[Activity], done: bool, *, by_due: bool) -> QuerySet[Activity]:
+    """done = True / False. Sorted by due (or owner, then due), written as an IN list, which
+    SQLite looks up in activity_list_by_due or the owner's index (it cannot for Django's
+    `NOT "done"`). Sorted otherwise, left as `"done"` / `NOT "done"`, which SQLite checks inside
+    the sort index: as a lookup it made SQLite's planner sort every match of an index on the
+    owner and status instead."""
+    return qs.filter(done__in=[done]) if by_due else qs.filter(done=done)
 
 
 def activity_list(
@@ -58,14 +85,16 @@ def activity_list(
     kind: str = "",
 ) -> QuerySet[Activity]:
     qs = activity_scope(user)
+    sort = sort if sort in ACTIVITY_SORTS else "due"
+    by_due = sort in ("due", "-due", "owner", "-owner")
     for term in [t for t in q.split() if t][:5]:
         qs = qs.filter(Q(subject__icontains=term) | Q(text__icontains=term) | Q(company__name__icontains=term))
     if status == "open":
-        qs = qs.filter(done=False)
+        qs = done_is(qs, False, by_due=by_due)
     elif status == "done":
-        qs = qs.filter(done=True)
+        qs = done_is(qs, True, by_due=by_due)
     elif status == "overdue":
-        qs = qs.filter(done=False, starts_at__lt=timezone.now())
+        qs = done_is(qs, False, by_due=by_due).filter(starts_at__lt=timezone.now())
     for name, value in (
         ("owner", owner),
         ("sale", sale),
@@ -81,9 +110,7 @@ def activity_list(
         qs = qs.filter(starts_at__gte=_day_start(date_from))
     if date_to:
         qs = qs.filter(starts_at__lt=_day_start(date_to + dt.timedelta(days=1)))
-    return qs.select_related("owner", "company", "sale", "person").order_by(
-        *ACTIVITY_SORTS.get(sort, ACTIVITY_SORTS["due"])
-    )
+    return qs.select_related("owner", "company", "sale", "person").order_by(*ACTIVITY_SORTS[sort])
 
 
 def activity_get_for_user(user: User, pk: int) -> Activity:

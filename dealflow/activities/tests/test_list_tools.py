@@ -143,3 +143,28 @@ def test_list_offers_mark_done_but_not_add_to_selection(client: Any, salesperson
     html = client.get(LIST).content.decode()
     assert '<option value="done">Mark done</option>' in html and 'value="selection"' not in html
     assert 'form="bulk-form"' in html and "Columns and grouping" in html
+
+
+def test_agenda_query_count_stays_flat_as_rows_grow(
+    client: Any, salesperson: Any, django_assert_max_num_queries: Any
+) -> None:
+    from dealflow.sales.tests.factories import SaleFactory
+
+    def add(n: int) -> None:
+        for k in range(n):
+            firm = CompanyFactory(owner=salesperson, name=f"Firm {k}")
+            sale = SaleFactory(owner=salesperson, company=firm)
+            ActivityFactory(
+                owner=salesperson, company=firm, sale=sale, starts_at=timezone.now() + dt.timedelta(hours=k)
+            )
+            ActivityFactory(owner=salesperson, company=firm, starts_at=timezone.now() - dt.timedelta(days=1 + k))
+
+    add(1)
+    client.force_login(salesperson)
+    with django_assert_max_num_queries(50) as few:
+        client.get("/agenda/", {"view": "week"})
+    add(10)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        html = client.get("/agenda/", {"view": "week"}).content.decode()
+    # The past ones at least (the overdue block); the coming ones may fall in next week.
+    assert html.count('<li id="activity-') >= 11

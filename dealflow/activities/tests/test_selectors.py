@@ -113,3 +113,57 @@ def test_an_items_type_reads_as_get_kind_display_in_every_language() -> None:
                 assert kind_label(activity) == activity.get_kind_display()
     with translation.override("nl"):
         assert kind_label(Activity(kind="meeting")) != "Meeting"
+
+
+def test_each_link_to_another_team_hides_an_activity_in_every_sort_and_status(
+    salesperson: Any, teammate: Any, outsider: Any
+) -> None:
+    from dealflow.relations.tests.factories import PersonFactory, ProjectFactory
+
+    ours, theirs = CompanyFactory(owner=teammate), CompanyFactory(owner=outsider)
+    shown = [
+        ActivityFactory(owner=salesperson, subject="B unlinked", starts_at=at(days=2)),
+        ActivityFactory(owner=teammate, kind="task", subject="A ours", starts_at=at(hours=-2), company=ours),
+        ActivityFactory(
+            owner=salesperson,
+            subject="C all ours",
+            starts_at=at(days=-2),
+            done=True,
+            company=ours,
+            person=PersonFactory(company=ours),
+            project=ProjectFactory(company=ours),
+            sale=SaleFactory(owner=teammate),
+        ),
+    ]
+    for link in (
+        {"company": theirs},
+        {"person": PersonFactory(company=theirs)},
+        {"project": ProjectFactory(company=theirs)},
+        {"sale": SaleFactory(owner=outsider)},
+    ):
+        ActivityFactory(owner=salesperson, subject="hidden", **link)
+    ActivityFactory(owner=outsider, subject="hidden")
+    for sort in selectors.ACTIVITY_SORTS:
+        for status in ("", *selectors.ACTIVITY_STATUSES):
+            listed = list(selectors.activity_list(user=salesperson, sort=sort, status=status))
+            assert "hidden" not in {a.subject for a in listed}
+            assert set(listed) <= set(shown)
+    assert [a.subject for a in selectors.activity_list(user=salesperson, sort="subject", status="open")] == [
+        "A ours",
+        "B unlinked",
+    ]
+    assert [a.subject for a in selectors.activity_list(user=salesperson, sort="-due", status="")] == [
+        "B unlinked",
+        "A ours",
+        "C all ours",
+    ]
+    assert [a.subject for a in selectors.activity_list(user=salesperson, sort="-type", status="")] == [
+        "A ours",
+        "B unlinked",
+        "C all ours",
+    ]
+    assert [a.subject for a in selectors.activity_list(user=salesperson, status="done")] == ["C all ours"]
+    assert [a.subject for a in selectors.activity_list(user=salesperson, status="overdue")] == ["A ours"]
+    # The agenda applies the same rule.
+    agenda = selectors.my_agenda(user=salesperson, view="week", day=timezone.localdate() + dt.timedelta(days=2))
+    assert "hidden" not in {a.subject for d in agenda.days for a in d.activities}
