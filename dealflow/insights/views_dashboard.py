@@ -24,10 +24,12 @@ from .targets_services import can_edit_targets
 
 def home(request: AuthedRequest) -> HttpResponse:
     user = cast(User, request.user)
+    # `archived IN (false)` rather than `NOT archived`: SQLite reads the flag from the (owner,
+    # archived, …) index only for the former, instead of every record of the owners.
     counts = {
-        "companies": scope_by_owner(Company.objects.filter(archived=False), user).count(),
-        "persons": scope_by_owner(Person.objects.filter(archived=False), user).count(),
-        "projects": scope_by_owner(Project.objects.filter(archived=False), user).count(),
+        "companies": scope_by_owner(Company.objects.filter(archived__in=[False]), user).count(),
+        "persons": scope_by_owner(Person.objects.filter(archived__in=[False]), user).count(),
+        "projects": scope_by_owner(Project.objects.filter(archived__in=[False]), user).count(),
     }
     recent = AuditEvent.objects.filter(actor=user).select_related("actor")[:10]
     context: dict[str, Any] = {"counts": counts, "recent": recent}
