@@ -266,6 +266,13 @@ class Sale(Versioned):
                 fields=["owner", "status", "sale_date", "pipeline", "amount", "probability", "forecast_category"],
                 name="sale_report_open",
             ),
+            # The funnel report: one pipeline's sales by owner (and its lost ones), with what it counts
+            # (read from the index alone); and its open sales longest in their phase first, for the
+            # idle list (walked in order, the owner checked in the index, stopping at the cap).
+            models.Index(fields=["pipeline", "owner", "status", "id", "close_reason"], name="sale_funnel_scope"),
+            models.Index(
+                fields=["pipeline", "status", "phase_entered_at", "id", "owner", "phase"], name="sale_funnel_idle"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -329,6 +336,10 @@ class PhaseRecord(models.Model):
         indexes = [
             models.Index(fields=["sale", "entered_at"]),
             models.Index(fields=["phase", "entered_at"]),
+            # The funnel report: a sale's history in order, with what it folds (read from the index alone).
+            models.Index(
+                fields=["sale", "entered_at", "id", "phase", "status", "left_at"], name="phase_record_history"
+            ),
         ]
 
     def __str__(self) -> str:
