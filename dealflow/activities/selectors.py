@@ -28,7 +28,6 @@ ACTIVITY_SORTS = {
     "-owner": ("-owner__username", "-starts_at", "-id"),
 }
 ACTIVITY_STATUSES = ("open", "done", "overdue")
-LINKS = ("sale", "company", "person", "project")
 
 
 def _link_models() -> dict[str, type[Model]]:
