@@ -102,6 +102,12 @@ FORM_RENDERER = "dealflow.core.form_renderer.FormRenderer"
 _database_url = os.environ.get("DATABASE_URL", "").strip()
 if _database_url:
     DATABASES = {"default": dj_database_url.parse(_database_url, conn_max_age=60, conn_health_checks=True)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+        # No JIT: the planner's cost of a capped list count (10,001 rows, each with its linked
+        # records' owners checked) passes the JIT threshold, and compiling it took 190-260 ms, more
+        # than running it. Every page here runs short index walks, which JIT never speeds up.
+        _pg_options = DATABASES["default"].setdefault("OPTIONS", {})
+        _pg_options["options"] = f"{_pg_options.get('options', '')} -c jit=off".strip()
 else:
     DATABASES = {
         "default": {
