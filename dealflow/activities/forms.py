@@ -43,17 +43,11 @@ def picker_options(queryset: QuerySet[Any], q: str, kind: str, company: int | No
     company's name), narrowed to the chosen company: never the whole table."""
     fields = {"sale": ["title"], "company": ["name"], "person": ["first_name", "last_name", "email"],
               "project": ["name"]}[kind]  # fmt: skip
-    from django.db.models import Q
+    from dealflow.search import substring
 
     text = ID_AT_END.sub("", q).strip()
-    qs = queryset
-    for term in [t for t in re.split(r"[\s·]+", text) if t][:5]:
-        cond = Q()
-        for f in fields:
-            cond |= Q(**{f"{f}__icontains": term})
-        if kind != "company":
-            cond |= Q(company__name__icontains=term)
-        qs = qs.filter(cond)
+    terms = [t for t in re.split(r"[\s·]+", text) if t][:5]
+    qs = substring.matching(queryset, terms, fields, company=None if kind == "company" else "company")
     if company and kind != "company":
         qs = qs.filter(company_id=company)
     if kind != "company":

@@ -27,6 +27,7 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from dealflow.relations import denorm as relations_denorm
 from dealflow.sales import month_totals
 from dealflow.sales import totals as sale_totals
 from dealflow.search import schema as search_schema
@@ -112,6 +113,7 @@ class Loader:
         search_schema.drop(self.connection)
         sale_totals.drop_triggers(self.connection)  # counted once at the end, not row by row
         month_totals.drop_triggers(self.connection)
+        relations_denorm.drop_triggers(self.connection)  # the loader writes the persons' company names
         indexes, foreign_keys = self._indexes(tables), self._foreign_keys(tables)
         for name, _sql in indexes:
             self.execute(f"DROP INDEX {name}")
@@ -147,6 +149,10 @@ class Loader:
             month_totals.install_triggers(self.connection)
             month_totals.rebuild(self.connection)
             self.report(f"sale totals: rebuilt in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            corrected = relations_denorm.rebuild(self.connection)  # a check: the loader wrote them
+            relations_denorm.install_triggers(self.connection)
+            self.report(f"company names: {corrected} corrected in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
             search_schema.ensure_installed(self.connection)
             counts = search_schema.rebuild(self.connection)

@@ -73,7 +73,8 @@ OPEN, SOLD, LOST, STALLED = (str(s) for s in (SaleStatus.OPEN, SaleStatus.SOLD, 
 # The columns generate() fills, in the order of its tuples (the others get their defaults).
 COMPANY = Table(Company, ["id", "created_at", "updated_at", "name", "owner_id", "account_type_id", "visiting_city",
                           "country", "phone", "email"])  # fmt: skip
-PERSON = Table(Person, ["id", "created_at", "updated_at", "first_name", "last_name", "company_id", "owner_id", "email"])
+PERSON = Table(Person, ["id", "created_at", "updated_at", "first_name", "last_name", "company_id", "owner_id", "email",
+                        "company_name"])  # fmt: skip
 SALE = Table(Sale, ["id", "created_at", "updated_at", "title", "company_id", "person_id", "owner_id", "pipeline_id",
                     "phase_id", "phase_entered_at", "status", "amount", "probability", "recurring_value", "score",
                     "sale_date", "close_reason_id", "closed_date", "competitor_id", "stall_reason_id",
@@ -192,10 +193,13 @@ def generate(size: str, seed: int = 1, report: Callable[[str], None] = print) ->
     whole = transaction.atomic() if not loader.sqlite else _Nothing()
     with whole, loader.bulk_mode([t.name for t in (COMPANY, PERSON, SALE, RECORD, ACTIVITY)]):
         company_id0 = loader.next_id(Company)
+        company_names: list[str] = []  # each person carries its company's name (relations.denorm)
         for first in range(0, spec.companies, CHUNK):
+            company_rows = _company_rows(rng, now, company_id0, company_owner, account_types or [None], first,
+                                         min(spec.companies, first + CHUNK))  # fmt: skip
+            company_names += [row[3] for row in company_rows]
             with transaction.atomic():
-                load(COMPANY, _company_rows(rng, now, company_id0, company_owner, account_types or [None], first,
-                                            min(spec.companies, first + CHUNK)), "companies")  # fmt: skip
+                load(COMPANY, company_rows, "companies")
         report(f"companies: {counts['companies']}")
         person_id0 = loader.next_id(Person)
         person_company = [rng.randrange(spec.companies) for _ in range(spec.persons)]
@@ -204,8 +208,9 @@ def generate(size: str, seed: int = 1, report: Callable[[str], None] = print) ->
             persons_of[c].append(person_id0 + index)
         for first in range(0, spec.persons, CHUNK * 2):
             with transaction.atomic():
-                load(PERSON, _person_rows(rng, now, person_id0, company_id0, company_owner, person_company, first,
-                                          min(spec.persons, first + CHUNK * 2)), "persons")  # fmt: skip
+                load(PERSON, _person_rows(rng, now, person_id0, company_id0, company_owner, company_names,
+                                          person_company, first, min(spec.persons, first + CHUNK * 2)),
+                     "persons")  # fmt: skip
         report(f"persons: {counts['persons']}")
         world = World(
             rng=rng, now=now, today=timezone.localdate(), companies=spec.companies, company_id0=company_id0,
@@ -250,14 +255,14 @@ def _company_rows(rng: random.Random, now: int, id0: int, owner: list[int], acco
     return rows
 
 
-def _person_rows(rng: random.Random, now: int, id0: int, company_id0: int, owner: list[int], company: list[int],
-                 first: int, stop: int) -> list[Row]:  # fmt: skip
+def _person_rows(rng: random.Random, now: int, id0: int, company_id0: int, owner: list[int], names: list[str],
+                 company: list[int], first: int, stop: int) -> list[Row]:  # fmt: skip
     rows = []
     for i in range(first, stop):
         stamp = ts(now - rng.randrange(THREE_YEARS))
         given, family, c = rng.choice(FIRST), rng.choice(LAST), company[i]
         rows.append((id0 + i, stamp, stamp, given, family, company_id0 + c, owner[c],
-                     f"{given.lower()}.{family.lower()}{i + 1}@example.com"))  # fmt: skip
+                     f"{given.lower()}.{family.lower()}{i + 1}@example.com", names[c]))  # fmt: skip
     return rows
 
 

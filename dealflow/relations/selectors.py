@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 from django.shortcuts import get_object_or_404
 
 from dealflow.accounts.models import User
 from dealflow.accounts.visibility import scope_by_owner
+from dealflow.search import substring
 
 from .models import AccountType, Company, Person, Project
 
@@ -23,8 +24,10 @@ COMPANY_SORTS = {
 PERSON_SORTS = {
     "name": ("last_name", "first_name", "id"),
     "-name": ("-last_name", "-first_name", "-id"),
-    "company": ("company__name", "last_name", "id"),
-    "-company": ("-company__name", "-last_name", "-id"),
+    # The company's name as copied onto the person (denorm.py), so the page's ids come from walking
+    # person_list_by_company, not from joining the companies and sorting every visible person.
+    "company": ("company_name", "last_name", "id"),
+    "-company": ("-company_name", "-last_name", "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
 }
@@ -40,8 +43,11 @@ PROJECT_SORTS = {
 }
 
 
+COMPANY_SEARCH = ("name", "email", "phone", "visiting_city", "registration_number", "vat_number")
+
+
 def _terms(q: str) -> list[str]:
-    return [t for t in q.split() if t][:5]
+    return substring.words(q)
 
 
 def company_list(
@@ -54,15 +60,7 @@ def company_list(
     owner: int | None = None,
 ) -> QuerySet[Company]:
     qs = scope_by_owner(Company.objects.all(), user).filter(archived=archived)
-    for term in _terms(q):
-        qs = qs.filter(
-            Q(name__icontains=term)
-            | Q(email__icontains=term)
-            | Q(phone__icontains=term)
-            | Q(visiting_city__icontains=term)
-            | Q(registration_number__icontains=term)
-            | Q(vat_number__icontains=term)
-        )
+    qs = substring.matching(qs, _terms(q), COMPANY_SEARCH)
     if account_type:
         qs = qs.filter(account_type_id=account_type)
     if owner:
@@ -86,15 +84,7 @@ def person_list(
     *, user: User, q: str = "", sort: str = "name", archived: bool = False, company: int | None = None
 ) -> QuerySet[Person]:
     qs = scope_by_owner(Person.objects.all(), user).filter(archived=archived)
-    for term in _terms(q):
-        qs = qs.filter(
-            Q(first_name__icontains=term)
-            | Q(last_name__icontains=term)
-            | Q(email__icontains=term)
-            | Q(phone__icontains=term)
-            | Q(mobile__icontains=term)
-            | Q(company__name__icontains=term)
-        )
+    qs = substring.matching(qs, _terms(q), ("first_name", "last_name", "email", "phone", "mobile"), company="company")
     if company:
         qs = qs.filter(company_id=company)
     return qs.select_related("company", "owner").order_by(*PERSON_SORTS.get(sort, PERSON_SORTS["name"]))
@@ -114,8 +104,7 @@ def project_list(
     status: str = "",
 ) -> QuerySet[Project]:
     qs = scope_by_owner(Project.objects.all(), user).filter(archived=archived)
-    for term in _terms(q):
-        qs = qs.filter(Q(name__icontains=term) | Q(company__name__icontains=term))
+    qs = substring.matching(qs, _terms(q), ("name",), company="company")
     if company:
         qs = qs.filter(company_id=company)
     if status:

@@ -242,12 +242,15 @@ class Sale(Versioned):
             models.Index(fields=["company", "status"]),
             models.Index(fields=["status", "closed_date"]),
             models.Index(fields=["status", "reopen_date"]),
-            # The list's sort orders, each with the owner so that the visibility rule is checked
-            # inside the index while the page is walked (see lists.CappedPaginator.page).
-            models.Index(fields=["sale_date", "id", "owner"], name="sale_list_by_date"),
-            models.Index(fields=["amount", "id", "owner"], name="sale_list_by_amount"),
-            models.Index(fields=["created_at", "id", "owner"], name="sale_list_by_created"),
-            models.Index(fields=["title", "id", "owner"], name="sale_list_by_title"),
+            # The list's sort orders, each with the owner, the status and the reopen date, so that the
+            # visibility rule and the status filter are checked inside the index while the page is
+            # walked (see lists.CappedPaginator.page and selectors.only_statuses).
+            models.Index(fields=["sale_date", "id", "owner", "status", "reopen_date"], name="sale_list_by_date"),
+            models.Index(fields=["amount", "id", "owner", "status", "reopen_date"], name="sale_list_by_amount"),
+            models.Index(fields=["created_at", "id", "owner", "status", "reopen_date"], name="sale_list_by_created"),
+            models.Index(fields=["title", "id", "owner", "status", "reopen_date"], name="sale_list_by_title"),
+            # The list's capped count under a status filter: one range per owner and status.
+            models.Index(fields=["owner", "status", "pipeline", "reopen_date"], name="sale_list_status"),
             # The board: a column's cards in card order; the closing column's recently closed
             # sales and their head from the index alone, one range per owner (the other heads
             # come from SaleTotal).

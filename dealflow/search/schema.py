@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from . import substring
+
 TABLE = "search_index"
 
 
@@ -272,8 +274,19 @@ def table_exists(connection: BaseDatabaseWrapper) -> bool:
 
 def ensure_installed(connection: BaseDatabaseWrapper) -> bool:
     """Create the index table and its triggers where missing. True when a trigger was missing
-    (the index may then have missed writes and should be rebuilt)."""
+    (the index may then have missed writes and should be rebuilt).
+
+    The lists' substring indexes (substring.py) are checked here too, once their migration is
+    applied, and refilled on the spot where a trigger was missing: each has its own table, so
+    only the one that may have missed writes is filled again."""
     _check_vendor(connection)
+    missing = _ensure_global(connection)
+    if substring.wanted(connection):
+        substring.install(connection)
+    return missing
+
+
+def _ensure_global(connection: BaseDatabaseWrapper) -> bool:
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             cursor.execute(SQLITE_TABLE)
@@ -331,7 +344,10 @@ def rebuild(connection: BaseDatabaseWrapper) -> dict[str, int]:
 
 
 def drop(connection: BaseDatabaseWrapper) -> None:
+    """Drop the index, its triggers and, on SQLite, the lists' substring indexes (a bulk load
+    runs without them; `ensure_installed` makes and fills them again)."""
     _check_vendor(connection)
+    substring.drop_sqlite(connection)
     with connection.cursor() as cursor:
         if connection.vendor == "sqlite":
             for s in SOURCES:

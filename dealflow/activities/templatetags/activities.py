@@ -9,7 +9,7 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 
 from dealflow.activities import item_html
 
@@ -61,6 +61,25 @@ def activity_item(context: Any, activity: Any, show_links: bool = False, short_t
         show_links=show_links,
         short_time=short_time,
     )
+
+
+@register.simple_tag(takes_context=True)
+def activity_items(context: Any, activities: Any, show_links: bool = False, short_time: bool = False) -> SafeString:
+    """{% activity_items day.activities show_links=True %}: a list's items in one call."""
+    return item_html.activity_items(
+        activities,
+        next_id=context.get("next_id"),
+        back=context["request"].get_full_path(),
+        csrf_token=str(context.get("csrf_token") or ""),
+        show_links=show_links,
+        short_time=short_time,
+    )
+
+
+@register.simple_tag
+def sale_date_items(sales: Any, overdue: bool = False) -> SafeString:
+    """{% sale_date_items day.sales %}: the agenda's sale dates (item_html)."""
+    return mark_safe("\n".join(item_html.sale_date_item(s, overdue=overdue) for s in sales))  # noqa: S308
 
 
 @register.simple_tag
