@@ -53,14 +53,7 @@ def activities_section(context: Any, **link: Any) -> dict[str, Any]:
 @register.simple_tag(takes_context=True)
 def activity_item(context: Any, activity: Any, show_links: bool = False, short_time: bool = False) -> SafeString:
     """{% activity_item a %}: an item of the Activities section or the agenda (item_html)."""
-    return item_html.activity_item(
-        activity,
-        next_id=context.get("next_id"),
-        back=context["request"].get_full_path(),
-        csrf_token=str(context.get("csrf_token") or ""),
-        show_links=show_links,
-        short_time=short_time,
-    )
+    return activity_items(context, [activity], show_links=show_links, short_time=short_time)
 
 
 @register.simple_tag(takes_context=True)
