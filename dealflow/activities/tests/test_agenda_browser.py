@@ -43,6 +43,10 @@ def test_n_more_opens_the_day_and_the_day_opens_all_in_the_list(page: Any, sales
     expect(day.locator("li.activity-item").first).to_contain_text("Acme Installations")
     more = day.get_by_role("link", name=re.compile(r"^5 more"))
     expect(more).to_be_visible()
+    # The agenda loads only the layout's stylesheet: its days are boxes and its lists bare lines.
+    expect(day).to_have_css("border-top-style", "solid")
+    expect(day.locator("ul.activity-items")).to_have_css("list-style-type", "none")
+    expect(day.locator("li.activity-item").first).to_have_css("display", "block")
 
     more.click()
     page.wait_for_url(re.compile(rf"view=day&date={wednesday.isoformat()}"))
