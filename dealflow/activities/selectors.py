@@ -29,7 +29,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from dealflow.accounts.models import User
-from dealflow.accounts.visibility import visible_owner_ids
+from dealflow.accounts.visibility import sees_every_owner, visible_owner_ids
 
 from .models import Activity, CalendarFeed, Notification
 
@@ -53,41 +53,34 @@ def _link_models() -> dict[str, type[Model]]:
     return {"sale": Sale, "company": Company, "person": Person, "project": Project}
 
 
-def visible_links(qs: QuerySet[Activity], ids: set[int]) -> QuerySet[Activity]:
+def visible_links(ids: set[int]) -> Q:
     """Each linked sale, company, person and project, if any, has an owner in `ids`: per link
     "no link, or (SELECT owner IN ids FROM the linked record)". Both planners then check that
     only for the rows they walk, so a list walks its sort index and stops after a page (with
     LEFT JOINs they read and sorted every match first). Written as a boolean subquery because
     PostgreSQL estimates one at half the rows; for "(SELECT owner) IN ids" or NOT EXISTS it
     guessed a handful of rows and sorted them all instead of walking."""
+    rule = Q()
     for link, model in _link_models().items():
         owner_visible = model._default_manager.filter(pk=OuterRef(f"{link}_id")).order_by()
         owner_visible = owner_visible.annotate(ok=ExpressionWrapper(Q(owner_id__in=ids), BooleanField()))
-        qs = qs.filter(Q(**{f"{link}__isnull": True}) | Q(Subquery(owner_visible.values("ok"), BooleanField())))
-    return qs
+        rule &= Q(**{f"{link}__isnull": True}) | Q(Subquery(owner_visible.values("ok"), BooleanField()))
+    return rule
 
 
 def activity_scope(user: User) -> QuerySet[Activity]:
+    """The activities of the owners `user` sees whose linked records they see too. Where every
+    link has the activity's owner (links_share_owner, kept by triggers: denorm.py) that follows
+    from the owner, so the links' owners are read only for the other rows; and not at all when
+    the people `user` sees are everyone (no linked record can then be hidden)."""
     ids = visible_owner_ids(user)
     qs = Activity.objects.all()
     if ids is None:
         return qs
     qs = qs.filter(owner_id__in=ids)
-    if sees_every_owner(user, ids):
-        return qs  # every linked record's owner is one of ids
-    return visible_links(qs, ids)
-
-
-def sees_every_owner(user: User, ids: set[int]) -> bool:
-    """Whether `ids` holds every user (as in a company with one team): then no linked record can
-    be hidden, and the per-row checks of the linked records (most of the list's capped count) are
-    left out. Asked once per request, as `ids` itself is read once per request."""
-    key = frozenset(ids)
-    cached = getattr(user, "_sees_every_owner", None)
-    if cached is None or cached[0] != key:
-        cached = (key, not User.objects.exclude(pk__in=ids).exists())
-        user._sees_every_owner = cached  # type: ignore[attr-defined]
-    return cached[1]
+    if sees_every_owner(user):
+        return qs
+    return qs.filter(Q(links_share_owner=True) | visible_links(ids))
 
 
 def done_is(qs: QuerySet[Activity], done: bool, *, by_due: bool) -> QuerySet[Activity]:

@@ -27,6 +27,8 @@ from django.core.exceptions import ImproperlyConfigured
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from dealflow.activities import denorm as activities_denorm
+from dealflow.insights import pipeline_deltas
 from dealflow.relations import denorm as relations_denorm
 from dealflow.sales import month_totals
 from dealflow.sales import totals as sale_totals
@@ -113,7 +115,9 @@ class Loader:
         search_schema.drop(self.connection)
         sale_totals.drop_triggers(self.connection)  # counted once at the end, not row by row
         month_totals.drop_triggers(self.connection)
-        relations_denorm.drop_triggers(self.connection)  # the loader writes the persons' company names
+        pipeline_deltas.drop_triggers(self.connection)  # summed once at the end, like the totals
+        activities_denorm.drop_triggers(self.connection)  # the loader writes links_share_owner
+        relations_denorm.drop_triggers(self.connection)  # the loader writes the persons' and sales' company names
         indexes, foreign_keys = self._indexes(tables), self._foreign_keys(tables)
         for name, _sql in indexes:
             self.execute(f"DROP INDEX {name}")
@@ -150,9 +154,17 @@ class Loader:
             month_totals.rebuild(self.connection)
             self.report(f"sale totals: rebuilt in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
+            pipeline_deltas.install_triggers(self.connection)
+            pipeline_deltas.rebuild(self.connection)
+            self.report(f"pipeline deltas: rebuilt in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
             corrected = relations_denorm.rebuild(self.connection)  # a check: the loader wrote them
             relations_denorm.install_triggers(self.connection)
             self.report(f"company names: {corrected} corrected in {time.perf_counter() - started:.1f} s")
+            started = time.perf_counter()
+            corrected = activities_denorm.rebuild(self.connection)  # a check: the loader wrote them
+            activities_denorm.install_triggers(self.connection)
+            self.report(f"links share owner: {corrected} corrected in {time.perf_counter() - started:.1f} s")
             started = time.perf_counter()
             search_schema.ensure_installed(self.connection)
             counts = search_schema.rebuild(self.connection)

@@ -78,11 +78,11 @@ PERSON = Table(Person, ["id", "created_at", "updated_at", "first_name", "last_na
 SALE = Table(Sale, ["id", "created_at", "updated_at", "title", "company_id", "person_id", "owner_id", "pipeline_id",
                     "phase_id", "phase_entered_at", "status", "amount", "probability", "recurring_value", "score",
                     "sale_date", "close_reason_id", "closed_date", "competitor_id", "stall_reason_id",
-                    "reopen_date"])  # fmt: skip
+                    "reopen_date", "company_name"])  # fmt: skip
 RECORD = Table(PhaseRecord, ["id", "sale_id", "phase_id", "entered_at", "left_at", "moved_by_id", "score",
                              "expected_value", "recurring_value", "status"])  # fmt: skip
 ACTIVITY = Table(Activity, ["id", "kind", "subject", "starts_at", "done", "done_at", "owner_id", "company_id",
-                            "person_id", "sale_id", "created_at", "updated_at"])  # fmt: skip
+                            "person_id", "sale_id", "created_at", "updated_at", "links_share_owner"])  # fmt: skip
 MODELS = (Company, Person, Sale, PhaseRecord, Activity)
 
 
@@ -152,6 +152,7 @@ class World:
     companies: int
     company_id0: int
     company_owner: list[int]
+    company_names: list[str]  # each sale carries its company's name (relations.denorm)
     persons_of: list[list[int]]
     pipeline_id: int
     initial: list[tuple[int, int, int]]  # (id, probability, order) of the funnel's phases
@@ -214,7 +215,8 @@ def generate(size: str, seed: int = 1, report: Callable[[str], None] = print) ->
         report(f"persons: {counts['persons']}")
         world = World(
             rng=rng, now=now, today=timezone.localdate(), companies=spec.companies, company_id0=company_id0,
-            company_owner=company_owner, persons_of=persons_of, pipeline_id=pipeline.pk, initial=initial,
+            company_owner=company_owner, company_names=company_names, persons_of=persons_of,
+            pipeline_id=pipeline.pk, initial=initial,
             regular=[k for k, kind in zip(key, kinds, strict=True) if kind == Phase.Kind.REGULAR], closing=closing,
             reasons={SOLD: [r.pk for r in reasons if r.fits(Outcome.WON)],
                      LOST: [r.pk for r in reasons if r.fits(Outcome.LOST)]},
@@ -307,7 +309,8 @@ def _sale_rows(w: World, sale_id0: int, first: int, stop: int) -> tuple[list[Row
         last_move = ts(entered[-1])
         sales.append((sale_id, ts(created), last_move, f"{rng.choice(SUFFIXES)} deal {i + 1}", company_id, person,
                       owner, w.pipeline_id, path[-1][0], last_move, status, amount, probability, recurring, score,
-                      sale_date, close_reason, closed_date, competitor, stall_reason, reopen_date))  # fmt: skip
+                      sale_date, close_reason, closed_date, competitor, stall_reason, reopen_date,
+                      w.company_names[c]))  # fmt: skip
         last = len(path) - 1
         for k, phase in enumerate(path):
             records.append((rid, sale_id, phase[0], ts(entered[k]), None if k == last else ts(entered[k + 1]), owner,
@@ -320,8 +323,9 @@ def _sale_rows(w: World, sale_id0: int, first: int, stop: int) -> tuple[list[Row
             else:
                 starts, done = created + rng.randrange(span), rng.random() < 0.85
             stamp = ts(starts)
+            # links_share_owner: the sale, its company and person all have the company's owner, as has the activity
             activities.append((aid, rng.choice(KINDS), rng.choice(SUBJECTS), stamp, int(done), stamp if done else None,
-                               owner, company_id, person, sale_id, ts(created), ts(created)))  # fmt: skip
+                               owner, company_id, person, sale_id, ts(created), ts(created), 1))  # fmt: skip
             aid += 1
     w.next_record, w.next_activity = rid, aid
     return sales, records, activities

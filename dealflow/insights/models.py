@@ -134,3 +134,22 @@ class ForecastSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.taken_on} {self.month:%Y-%m}"
+
+
+class PipelineDelta(models.Model):
+    """What the open stays of the phase records add to the pipeline on one UTC day, per current
+    owner of the sale and phase: +1 and +value on the day a stay began, -1 and -value on the day
+    it ended. Written only by the database triggers of insights.pipeline_deltas; the pipeline as
+    it stood at a past moment is the sum of the days before it (pipeline_history)."""
+
+    day = models.DateField()
+    owner_id = models.BigIntegerField()
+    phase_id = models.BigIntegerField()
+    records = models.BigIntegerField(default=0)
+    value_cents = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["owner_id", "day", "phase_id"], name="pipeline_delta_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.owner_id}/{self.phase_id}: {self.records:+d}"

@@ -7,7 +7,8 @@ class RelationsConfig(AppConfig):
     label = "relations"
 
     def ready(self) -> None:
-        # Person.company_name's triggers step aside while migrations run on SQLite (denorm.py).
+        # The triggers of Person.company_name and Sale.company_name step aside while migrations run
+        # on SQLite (denorm.py).
         from . import denorm
 
         pre_migrate.connect(denorm.before_migrate, sender=self, dispatch_uid="dealflow.relations.company_names")

@@ -72,6 +72,9 @@ class Phase(TimeStamped):
         verbose_name = _("lead phase")
         verbose_name_plural = _("lead phases")
         constraints = [models.UniqueConstraint(fields=["pipeline", "code"], name="phase_code_unique_per_pipeline")]
+        # The sales list sorted by phase takes the phases in this order, then each phase's sales
+        # from sale_list_by_phase (see Sale's indexes).
+        indexes = [models.Index(fields=["order", "id"], name="phase_by_order")]
 
     def __str__(self) -> str:
         return self.name
@@ -160,6 +163,9 @@ class Sale(Versioned):
         related_name="sales",
         verbose_name=_("company"),
     )
+    # The company's name, copied by database triggers (relations/denorm.py; None without a
+    # company): the list's company sort walks sale_list_by_company instead of joining and sorting.
+    company_name = models.CharField(max_length=200, null=True, blank=True, editable=False)
     person = models.ForeignKey(
         "relations.Person",
         on_delete=models.SET_NULL,
@@ -240,6 +246,10 @@ class Sale(Versioned):
         indexes = [
             models.Index(fields=["pipeline", "status", "phase"]),
             models.Index(fields=["company", "status"]),
+            # A company's latest sales (its card, and the sale card's other sales of the company):
+            # walked newest first with the owner checked inside, not all of a big customer's
+            # thousands of sales read and sorted.
+            models.Index(fields=["company", "sale_date", "id", "owner"], name="sale_by_company_date"),
             models.Index(fields=["status", "closed_date"]),
             models.Index(fields=["status", "reopen_date"]),
             # The list's sort orders, each with the owner, the status and the reopen date, so that the
@@ -249,6 +259,11 @@ class Sale(Versioned):
             models.Index(fields=["amount", "id", "owner", "status", "reopen_date"], name="sale_list_by_amount"),
             models.Index(fields=["created_at", "id", "owner", "status", "reopen_date"], name="sale_list_by_created"),
             models.Index(fields=["title", "id", "owner", "status", "reopen_date"], name="sale_list_by_title"),
+            models.Index(fields=["company_name", "id", "owner", "status", "reopen_date"], name="sale_list_by_company"),
+            # The phase sort orders by the phase's order, so no sale index gives its order: the
+            # phases are taken in order (phase_by_order) and each one's visible sales with the asked
+            # statuses read from this index and sorted by id, a phase at a time, up to the page.
+            models.Index(fields=["phase", "owner", "status", "reopen_date", "id"], name="sale_list_by_phase"),
             # The list's capped count under a status filter: one range per owner and status.
             models.Index(fields=["owner", "status", "pipeline", "reopen_date"], name="sale_list_status"),
             # The board: a column's cards in card order; the closing column's recently closed

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from dealflow.accounts import visibility
 from dealflow.accounts.models import User
 from dealflow.accounts.tests.factories import UserFactory
 from dealflow.activities import selectors
@@ -43,7 +44,7 @@ def test_anyone_outside_the_team_brings_the_checks_back(salesperson: Any, teamma
     plain = ActivityFactory(owner=salesperson)
     # A new colleague outside the team, even an inactive one, may own records: check the links.
     newcomer = UserFactory(username="nora", is_active=False)
-    assert selectors.sees_every_owner(fresh(salesperson), {salesperson.pk, teammate.pk}) is False
+    assert visibility.sees_every_owner(fresh(salesperson)) is False
     qs = selectors.activity_scope(fresh(salesperson))
     assert LINK_CHECK in str(qs.query)
     assert set(qs) == {linked, plain}
@@ -61,7 +62,22 @@ def test_the_list_count_of_a_team_of_everyone(client: Any, salesperson: Any, tea
     assert "3 activities" in html and len(re.findall(r'<tr id="activity-row-\d+"', html)) == 3
 
 
-def test_the_cached_answer_follows_the_people_seen(salesperson: Any, teammate: Any) -> None:
+def test_the_answer_comes_with_the_people_seen_in_one_query(
+    salesperson: Any, teammate: Any, django_assert_num_queries: Any
+) -> None:
     user = fresh(salesperson)
-    assert selectors.sees_every_owner(user, {salesperson.pk, teammate.pk})
-    assert not selectors.sees_every_owner(user, {salesperson.pk})
+    with django_assert_num_queries(1):
+        assert visibility.visible_owner_ids(user) == {salesperson.pk, teammate.pk}
+        assert visibility.sees_every_owner(user)
+        selectors.activity_scope(user)
+    # People seen set some other way (as tests do) are not taken for everyone.
+    user._visible_owner_ids = {salesperson.pk}  # type: ignore[attr-defined]
+    assert not visibility.sees_every_owner(user)
+
+
+def test_a_user_in_no_team_sees_everyone_only_when_alone(db: Any) -> None:
+    alone = UserFactory(username="solo")
+    assert visibility.sees_every_owner(fresh(alone))
+    UserFactory(username="second")
+    assert not visibility.sees_every_owner(fresh(alone))
+    assert visibility.visible_owner_ids(fresh(alone)) == {alone.pk}

@@ -112,3 +112,14 @@ def test_api_errors(world, salesperson, api_for):
     assert api.get("/api/v1/reports/pipeline").status_code == 404
     assert api.get("/api/v1/reports/funnel").status_code == 404
     assert api_for(None).get("/api/v1/reports/pipeline").status_code == 401
+
+
+def test_now_weighs_whole_amounts_exactly(salesperson):
+    """SQLite keeps 7.00 as the integer 7, so `amount * probability / 100` in SQL divided as integers
+    (7 * 10 / 100 = 0): the weighted value is summed as amount × probability and divided here."""
+    from dealflow.sales.tests.factories import SaleFactory
+
+    sale = SaleFactory(owner=salesperson, amount=D("7.00"), probability=10)
+    SaleFactory(owner=salesperson, pipeline=sale.pipeline, amount=D("10501.00"), probability=33)
+    report = pipeline_by_phase(salesperson, sale.pipeline)
+    assert (report.totals.value, report.totals.weighted) == (D("10508.00"), D("3466.03"))
