@@ -34,6 +34,8 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from dealflow.core import triggers
+
 ACTIVITY = "activities_activity"
 COLUMN = "links_share_owner"
 # link column on the activity -> the linked table (each has a NOT NULL owner_id)
@@ -164,17 +166,10 @@ PG_REBUILD = [
 
 
 def _check_vendor(connection: BaseDatabaseWrapper) -> None:
-    if connection.vendor not in ("sqlite", "postgresql"):
-        raise NotImplementedError(f"Activity.links_share_owner has no triggers for {connection.vendor}.")
+    triggers.check_vendor(connection, "Activity.links_share_owner")
 
 
-def _run(connection: BaseDatabaseWrapper, statements: list[str]) -> int:
-    rows = 0
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
-            rows += max(cursor.rowcount, 0)
-    return rows
+_run = triggers.run
 
 
 def _wanted(connection: BaseDatabaseWrapper) -> set[str]:

@@ -26,10 +26,11 @@ After a flush (tests), which deletes rows in no particular order while the trigg
 # ruff: noqa: S608 - every statement here is built from the constants in this module; no input reaches it.
 from __future__ import annotations
 
-from collections.abc import Iterable
 from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
+
+from dealflow.core import triggers
 
 TABLE = "insights_pipelinedelta"  # PipelineDelta's table
 RECORDS = "sales_phaserecord"
@@ -249,14 +250,10 @@ def _rebuild_sql(vendor: str) -> list[str]:
 
 
 def _check_vendor(connection: BaseDatabaseWrapper) -> None:
-    if connection.vendor not in ("sqlite", "postgresql"):
-        raise NotImplementedError(f"The pipeline deltas have no triggers for {connection.vendor}.")
+    triggers.check_vendor(connection, "The pipeline deltas")
 
 
-def _run(connection: BaseDatabaseWrapper, statements: Iterable[str]) -> None:
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
+_run = triggers.run
 
 
 def table_exists(connection: BaseDatabaseWrapper) -> bool:

@@ -33,6 +33,8 @@ from typing import Any
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
+from dealflow.core import triggers
+
 COMPANY = "relations_company"
 COLUMN = "company_name"
 # The database aliases whose running `migrate` dropped the triggers (before_migrate, SQLite).
@@ -136,17 +138,10 @@ PG_TRIGGERS = {name: sql for copy in COPIES for name, sql in copy.pg_triggers.it
 
 
 def _check_vendor(connection: BaseDatabaseWrapper) -> None:
-    if connection.vendor not in ("sqlite", "postgresql"):
-        raise NotImplementedError(f"company_name has no triggers for {connection.vendor}.")
+    triggers.check_vendor(connection, "company_name")
 
 
-def _run(connection: BaseDatabaseWrapper, statements: list[str]) -> int:
-    rows = 0
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
-            rows += max(cursor.rowcount, 0)
-    return rows
+_run = triggers.run
 
 
 def present(connection: BaseDatabaseWrapper) -> list[Copy]:
