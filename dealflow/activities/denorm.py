@@ -179,30 +179,18 @@ def _wanted(connection: BaseDatabaseWrapper) -> set[str]:
 def trigger_names(connection: BaseDatabaseWrapper) -> set[str]:
     """The flag's triggers present in the database."""
     _check_vendor(connection)
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        present = {name for (name,) in cursor.fetchall()}
-    return present & _wanted(connection)
+    return triggers.present(connection) & _wanted(connection)
 
 
 def install_triggers(connection: BaseDatabaseWrapper) -> None:
     _check_vendor(connection)
-    if connection.vendor == "sqlite":
-        _run(connection, list(SQLITE_TRIGGERS.values()))
-    else:
-        _run(connection, [sql for statements in PG_TRIGGERS.values() for sql in statements])
+    triggers.install(connection, SQLITE_TRIGGERS, PG_TRIGGERS)
 
 
 def drop_triggers(connection: BaseDatabaseWrapper) -> None:
     """For a bulk load, which writes the flags itself and checks them once at the end."""
     _check_vendor(connection)
-    if connection.vendor == "sqlite":
-        _run(connection, [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS])
-    else:
-        _run(connection, PG_DROP)
+    triggers.drop(connection, SQLITE_TRIGGERS, PG_DROP)
 
 
 def rebuild(connection: BaseDatabaseWrapper) -> int:

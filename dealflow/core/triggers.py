@@ -4,7 +4,7 @@ statements."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from django.db.backends.base.base import BaseDatabaseWrapper
 
@@ -22,3 +22,29 @@ def run(connection: BaseDatabaseWrapper, statements: Iterable[str]) -> int:
             cursor.execute(sql)
             rows += max(cursor.rowcount, 0)
     return rows
+
+
+def present(connection: BaseDatabaseWrapper) -> set[str]:
+    """The names of the triggers in the database (the caller keeps those it owns)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+        else:
+            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
+        return {name for (name,) in cursor.fetchall()}
+
+
+def install(connection: BaseDatabaseWrapper, sqlite: Mapping[str, str], pg: Mapping[str, list[str]]) -> None:
+    """Create the triggers: on SQLite one statement per trigger, on PostgreSQL each trigger's
+    function and trigger statements."""
+    if connection.vendor == "sqlite":
+        run(connection, sqlite.values())
+    else:
+        run(connection, [sql for statements in pg.values() for sql in statements])
+
+
+def drop(connection: BaseDatabaseWrapper, sqlite_names: Iterable[str], pg_drop: Iterable[str]) -> None:
+    if connection.vendor == "sqlite":
+        run(connection, [f"DROP TRIGGER IF EXISTS {name}" for name in sqlite_names])
+    else:
+        run(connection, pg_drop)

@@ -264,12 +264,7 @@ def table_exists(connection: BaseDatabaseWrapper) -> bool:
 def trigger_names(connection: BaseDatabaseWrapper) -> set[str]:
     """The pipeline-delta triggers present in the database."""
     _check_vendor(connection)
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND name LIKE 'pipeline_delta_%'")
-        else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal AND tgname LIKE 'pipeline_delta_%%'")
-        return {name for (name,) in cursor.fetchall()}
+    return {name for name in triggers.present(connection) if name.startswith("pipeline_delta_")}
 
 
 def install_indexes(connection: BaseDatabaseWrapper) -> None:
@@ -288,19 +283,13 @@ def install_indexes(connection: BaseDatabaseWrapper) -> None:
 
 def install_triggers(connection: BaseDatabaseWrapper) -> None:
     _check_vendor(connection)
-    if connection.vendor == "sqlite":
-        _run(connection, SQLITE_TRIGGERS.values())
-    else:
-        _run(connection, [sql for statements in PG_TRIGGERS.values() for sql in statements])
+    triggers.install(connection, SQLITE_TRIGGERS, PG_TRIGGERS)
 
 
 def drop_triggers(connection: BaseDatabaseWrapper) -> None:
     """For a bulk load, which rebuilds the table once at the end; and for migrations on SQLite."""
     _check_vendor(connection)
-    if connection.vendor == "sqlite":
-        _run(connection, [f"DROP TRIGGER IF EXISTS {name}" for name in SQLITE_TRIGGERS])
-    else:
-        _run(connection, PG_DROP)
+    triggers.drop(connection, SQLITE_TRIGGERS, PG_DROP)
 
 
 def drop_indexes(connection: BaseDatabaseWrapper) -> None:

@@ -159,23 +159,14 @@ def present(connection: BaseDatabaseWrapper) -> list[Copy]:
 def trigger_names(connection: BaseDatabaseWrapper) -> set[str]:
     """The company-name triggers present in the database."""
     _check_vendor(connection)
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
-        else:
-            cursor.execute("SELECT tgname FROM pg_trigger WHERE NOT tgisinternal")
-        found = {name for (name,) in cursor.fetchall()}
-    return found & set(SQLITE_TRIGGERS if connection.vendor == "sqlite" else PG_TRIGGERS)
+    return triggers.present(connection) & set(SQLITE_TRIGGERS if connection.vendor == "sqlite" else PG_TRIGGERS)
 
 
 def install_triggers(connection: BaseDatabaseWrapper, copies: Iterable[Copy] | None = None) -> None:
     """Install the triggers of `copies` (by default of every copy whose column is there)."""
     _check_vendor(connection)
     for copy in present(connection) if copies is None else copies:
-        if connection.vendor == "sqlite":
-            _run(connection, list(copy.sqlite_triggers.values()))
-        else:
-            _run(connection, [sql for statements in copy.pg_triggers.values() for sql in statements])
+        triggers.install(connection, copy.sqlite_triggers, copy.pg_triggers)
 
 
 def drop_triggers(connection: BaseDatabaseWrapper, copies: Iterable[Copy] = COPIES) -> None:
@@ -183,10 +174,7 @@ def drop_triggers(connection: BaseDatabaseWrapper, copies: Iterable[Copy] = COPI
     the migrations that step aside (before_migrate) or go back."""
     _check_vendor(connection)
     for copy in copies:
-        if connection.vendor == "sqlite":
-            _run(connection, [f"DROP TRIGGER IF EXISTS {name}" for name in copy.sqlite_triggers])
-        else:
-            _run(connection, copy.pg_drop)
+        triggers.drop(connection, copy.sqlite_triggers, copy.pg_drop)
 
 
 def rebuild(connection: BaseDatabaseWrapper, copies: Iterable[Copy] | None = None) -> int:
