@@ -21,18 +21,12 @@ in another transaction either waits for this write or runs after it and then rec
 activity too; the linked records' triggers only pick the rows whose flag changes, and the
 activity trigger recomputes those with fresh reads.
 
-SQLite and migrations: as for Person.company_name (relations/denorm.py), a table rebuild by a
-migration drops a table's triggers and SQLite refuses it while another table's trigger names the
-rebuilt one, so `before_migrate` drops these triggers when migrations are about to run and
-`after_migrate` puts them back and repairs the flags (ActivitiesConfig.ready connects them).
+SQLite and migrations: the triggers step aside while migrations run and are put back after, with
+the flags repaired (`triggers.TriggerSet`; ActivitiesConfig.ready connects them).
 """
 
 # ruff: noqa: S608 - every statement here is built from the constants in this module; no input reaches it.
 from __future__ import annotations
-
-from typing import Any
-
-from django.db.backends.base.base import BaseDatabaseWrapper
 
 from dealflow.core import triggers
 
@@ -46,8 +40,6 @@ LINKS = {
     "project_id": "relations_project",
 }
 WATCHED = ("owner_id", *LINKS, COLUMN)  # an activity's columns whose write recomputes its flag
-# The database aliases whose running `migrate` dropped the triggers (before_migrate, SQLite).
-_MIGRATING: set[str] = set()
 
 
 def _shares(row: str, same: str) -> str:
@@ -165,81 +157,21 @@ PG_REBUILD = [
 ]
 
 
-def _check_vendor(connection: BaseDatabaseWrapper) -> None:
-    triggers.check_vendor(connection, "Activity.links_share_owner")
-
-
-_run = triggers.run
-
-
-def _wanted(connection: BaseDatabaseWrapper) -> set[str]:
-    return set(SQLITE_TRIGGERS) if connection.vendor == "sqlite" else PG_TRIGGER_NAMES
-
-
-def trigger_names(connection: BaseDatabaseWrapper) -> set[str]:
-    """The flag's triggers present in the database."""
-    _check_vendor(connection)
-    return triggers.present(connection) & _wanted(connection)
-
-
-def install_triggers(connection: BaseDatabaseWrapper) -> None:
-    _check_vendor(connection)
-    triggers.install(connection, SQLITE_TRIGGERS, PG_TRIGGERS)
-
-
-def drop_triggers(connection: BaseDatabaseWrapper) -> None:
-    """For a bulk load, which writes the flags itself and checks them once at the end."""
-    _check_vendor(connection)
-    triggers.drop(connection, SQLITE_TRIGGERS, PG_DROP)
-
-
-def rebuild(connection: BaseDatabaseWrapper) -> int:
-    """Correct every activity whose flag is wrong. Returns how many."""
-    _check_vendor(connection)
-    return _run(connection, SQLITE_REBUILD if connection.vendor == "sqlite" else PG_REBUILD)
-
-
-def install_in_migration(connection: BaseDatabaseWrapper) -> None:
-    """Activities migration 0003: set the flags of the activities already there and keep them by
-    triggers, unless before_migrate dropped them for this run (after_migrate installs them)."""
-    rebuild(connection)
-    if connection.alias not in _MIGRATING:
-        install_triggers(connection)
-
-
-def ensure_installed(connection: BaseDatabaseWrapper) -> bool:
-    """Put back any missing trigger and, when one was missing (writes may have gone past it),
-    correct the flags. True when something was put back."""
-    if trigger_names(connection) == _wanted(connection):
-        return False
-    install_triggers(connection)
-    rebuild(connection)
-    return True
-
-
-def before_migrate(using: str = "default", plan: list[Any] | None = None, **kwargs: Any) -> None:
-    """pre_migrate receiver: on SQLite, drop the triggers before migrations run, so that a
-    migration may rebuild any of the five tables (see the module's docstring)."""
-    from django.db import connections
-
-    connection = connections[using]
-    if connection.vendor == "sqlite" and plan:
-        _MIGRATING.add(using)
-        drop_triggers(connection)
-
-
-def after_migrate(using: str = "default", **kwargs: Any) -> None:
-    """post_migrate receiver: install the triggers that are missing (dropped by before_migrate
-    or by a table rebuild) and, when one was, repair the flags."""
-    from django.db import connections
-
-    _MIGRATING.discard(using)
-    connection = connections[using]
-    if connection.vendor not in ("sqlite", "postgresql"):
-        return
-    with connection.cursor() as cursor:
-        if ACTIVITY not in connection.introspection.table_names(cursor):
-            return
-        columns = {c.name for c in connection.introspection.get_table_description(cursor, ACTIVITY)}
-    if COLUMN in columns:  # not before migration activities 0003 (nor after migrating back)
-        ensure_installed(connection)
+KEPT = triggers.TriggerSet(
+    "Activity.links_share_owner",
+    sqlite=SQLITE_TRIGGERS,
+    pg=PG_TRIGGERS,
+    pg_names=PG_TRIGGER_NAMES,
+    pg_drop=PG_DROP,
+    rebuild={"sqlite": SQLITE_REBUILD, "postgresql": PG_REBUILD}.__getitem__,
+    needs=[(ACTIVITY, COLUMN), *((table, None) for table in LINKS.values())],
+    rebuild_first=True,
+)
+trigger_names = KEPT.trigger_names
+install_triggers = KEPT.install_triggers
+drop_triggers = KEPT.drop_triggers  # for a bulk load, which writes the flags itself and checks them at the end
+rebuild = KEPT.rebuild  # correct every activity whose flag is wrong; returns how many
+install_in_migration = KEPT.install_in_migration  # activities migration 0003
+ensure_installed = KEPT.ensure_installed
+before_migrate = KEPT.before_migrate
+after_migrate = KEPT.after_migrate

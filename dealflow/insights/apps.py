@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_migrate, pre_migrate
 
 
 class InsightsConfig(AppConfig):
@@ -7,8 +6,7 @@ class InsightsConfig(AppConfig):
     label = "insights"
 
     def ready(self) -> None:
-        # The pipeline deltas' triggers step aside while migrations run on SQLite (pipeline_deltas.py).
+        # The pipeline deltas' triggers step aside while migrations run on SQLite (core/triggers.py).
         from . import pipeline_deltas
 
-        pre_migrate.connect(pipeline_deltas.before_migrate, sender=self, dispatch_uid="dealflow.insights.deltas")
-        post_migrate.connect(pipeline_deltas.after_migrate, sender=self, dispatch_uid="dealflow.insights.deltas")
+        pipeline_deltas.KEPT.connect(self)

@@ -17,18 +17,12 @@ Money is kept in whole cents, so adding and subtracting never rounds.
 
 SQLite and migrations: the record triggers name `sales_sale` and the sale triggers name
 `sales_phaserecord`, and SQLite refuses to rename a rebuilt table while another table's trigger
-names the dropped one. So, as relations/denorm.py does, `before_migrate` drops the triggers when
-migrations are about to run on SQLite and `after_migrate` puts them back and rebuilds the table.
-After a flush (tests), which deletes rows in no particular order while the triggers run,
-`after_migrate` rebuilds it too.
+names the dropped one. So the triggers step aside while migrations run on SQLite and are put back
+after, with the table summed again; after a flush (tests) too (`triggers.TriggerSet`).
 """
 
 # ruff: noqa: S608 - every statement here is built from the constants in this module; no input reaches it.
 from __future__ import annotations
-
-from typing import Any
-
-from django.db.backends.base.base import BaseDatabaseWrapper
 
 from dealflow.core import triggers
 
@@ -43,8 +37,6 @@ INDEXES = {
     "phase_record_entered": f"CREATE INDEX IF NOT EXISTS phase_record_entered ON {RECORDS} (entered_at)",
     "phase_record_left": f"CREATE INDEX IF NOT EXISTS phase_record_left ON {RECORDS} (left_at)",
 }
-# The database aliases whose running `migrate` dropped the triggers (before_migrate, SQLite).
-_MIGRATING: set[str] = set()
 
 
 def counts(row: str) -> str:
@@ -246,101 +238,24 @@ def _rebuild_sql(vendor: str) -> list[str]:
     ]
 
 
-# --- install, drop, rebuild -------------------------------------------------------------------
-
-
-def _check_vendor(connection: BaseDatabaseWrapper) -> None:
-    triggers.check_vendor(connection, "The pipeline deltas")
-
-
-_run = triggers.run
-
-
-def table_exists(connection: BaseDatabaseWrapper) -> bool:
-    with connection.cursor() as cursor:
-        return TABLE in connection.introspection.table_names(cursor)
-
-
-def trigger_names(connection: BaseDatabaseWrapper) -> set[str]:
-    """The pipeline-delta triggers present in the database."""
-    _check_vendor(connection)
-    return {name for name in triggers.present(connection) if name.startswith("pipeline_delta_")}
-
-
-def install_indexes(connection: BaseDatabaseWrapper) -> None:
-    """The record indexes the report's correction reads, where missing (a table rebuild on SQLite
-    loses them: they are not in the sales models). Only the missing ones: PostgreSQL refuses even
-    an IF NOT EXISTS index on a table with pending trigger events."""
-    _check_vendor(connection)
-    with connection.cursor() as cursor:
-        if connection.vendor == "sqlite":
-            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = %s", [RECORDS])
-        else:
-            cursor.execute("SELECT indexname FROM pg_indexes WHERE tablename = %s", [RECORDS])
-        present = {name for (name,) in cursor.fetchall()}
-    _run(connection, [sql for name, sql in INDEXES.items() if name not in present])
-
-
-def install_triggers(connection: BaseDatabaseWrapper) -> None:
-    _check_vendor(connection)
-    triggers.install(connection, SQLITE_TRIGGERS, PG_TRIGGERS)
-
-
-def drop_triggers(connection: BaseDatabaseWrapper) -> None:
-    """For a bulk load, which rebuilds the table once at the end; and for migrations on SQLite."""
-    _check_vendor(connection)
-    triggers.drop(connection, SQLITE_TRIGGERS, PG_DROP)
-
-
-def drop_indexes(connection: BaseDatabaseWrapper) -> None:
-    _run(connection, [f"DROP INDEX IF EXISTS {name}" for name in INDEXES])
-
-
-def rebuild(connection: BaseDatabaseWrapper) -> None:
-    """Sum every day again from the phase records (after a bulk load, or to repair)."""
-    _check_vendor(connection)
-    _run(connection, _rebuild_sql(connection.vendor))
-
-
-def ensure_installed(connection: BaseDatabaseWrapper) -> bool:
-    """Put back whatever trigger or index is missing; True when a trigger was (writes may have
-    gone past it, so the table needs a rebuild)."""
-    install_indexes(connection)
-    wanted = set(SQLITE_TRIGGERS if connection.vendor == "sqlite" else PG_TRIGGERS)
-    missing = not wanted <= trigger_names(connection)
-    if missing:
-        install_triggers(connection)
-    return missing
-
-
-def install_in_migration(connection: BaseDatabaseWrapper) -> None:
-    """The migration that adds the table: the indexes now; the triggers and the first sums unless
-    before_migrate dropped the triggers for this run (after_migrate installs them then)."""
-    install_indexes(connection)
-    if connection.alias not in _MIGRATING:
-        install_triggers(connection)
-        rebuild(connection)
-
-
-def before_migrate(using: str = "default", plan: list[Any] | None = None, **kwargs: Any) -> None:
-    """pre_migrate receiver: on SQLite, drop the triggers before migrations run, so that a
-    migration may rebuild sales_sale or sales_phaserecord (see the module's docstring)."""
-    from django.db import connections
-
-    connection = connections[using]
-    if connection.vendor == "sqlite" and plan:
-        _MIGRATING.add(using)
-        drop_triggers(connection)
-
-
-def after_migrate(using: str = "default", plan: list[Any] | None = None, **kwargs: Any) -> None:
-    """post_migrate receiver (after `migrate`, and after a flush, which passes no plan): put back
-    what is missing, and sum the days again when a trigger was missing or rows were flushed."""
-    from django.db import connections
-
-    _MIGRATING.discard(using)
-    connection = connections[using]
-    if connection.vendor not in ("sqlite", "postgresql") or not table_exists(connection):
-        return  # not migrated yet (or migrated back)
-    if ensure_installed(connection) or plan is None:
-        rebuild(connection)
+KEPT = triggers.TriggerSet(
+    "The pipeline deltas",
+    sqlite=SQLITE_TRIGGERS,
+    pg=PG_TRIGGERS,
+    pg_drop=PG_DROP,
+    rebuild=_rebuild_sql,
+    needs=[(TABLE, None), (RECORDS, None), (SALES, None)],
+    # The record indexes the report's correction reads: a table rebuild on SQLite loses them
+    # (they are not in the sales models), so they are put back with the triggers.
+    indexes=INDEXES,
+)
+trigger_names = KEPT.trigger_names
+install_indexes = KEPT.install_indexes
+drop_indexes = KEPT.drop_indexes
+install_triggers = KEPT.install_triggers
+drop_triggers = KEPT.drop_triggers  # for a bulk load, which sums once at the end
+rebuild = KEPT.rebuild  # sum every day again from the phase records
+install_in_migration = KEPT.install_in_migration  # insights migration 0002
+ensure_installed = KEPT.ensure_installed
+before_migrate = KEPT.before_migrate
+after_migrate = KEPT.after_migrate

@@ -14,10 +14,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Q
 
-from .totals import run_sql
+from dealflow.core import triggers
 
 CLOSED_TABLE = "sales_saleclosedmonth"  # SaleClosedMonth's table
 OPEN_TABLE = "sales_saleopenmonth"  # SaleOpenMonth's table
@@ -65,16 +64,15 @@ def _sqlite_open(row: str, sign: str) -> str:
     )
 
 
-SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER IF NOT EXISTS sale_month_insert AFTER INSERT ON sales_sale BEGIN "
+SQLITE_TRIGGERS = {
+    "sale_month_insert": f"CREATE TRIGGER IF NOT EXISTS sale_month_insert AFTER INSERT ON sales_sale BEGIN "
     f"{_sqlite_closed('NEW', '')} {_sqlite_open('NEW', '')} END",
-    f"CREATE TRIGGER IF NOT EXISTS sale_month_delete AFTER DELETE ON sales_sale BEGIN "
+    "sale_month_delete": f"CREATE TRIGGER IF NOT EXISTS sale_month_delete AFTER DELETE ON sales_sale BEGIN "
     f"{_sqlite_closed('OLD', '-')} {_sqlite_open('OLD', '-')} END",
-    f"CREATE TRIGGER IF NOT EXISTS sale_month_update AFTER UPDATE OF {', '.join(CHANGED)} ON sales_sale "
-    f"WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in CHANGED)} BEGIN "
+    "sale_month_update": f"CREATE TRIGGER IF NOT EXISTS sale_month_update AFTER UPDATE OF {', '.join(CHANGED)} "
+    f"ON sales_sale WHEN {' OR '.join(f'OLD.{c} IS NOT NEW.{c}' for c in CHANGED)} BEGIN "
     f"{_sqlite_closed('OLD', '-')} {_sqlite_closed('NEW', '')} {_sqlite_open('OLD', '-')} {_sqlite_open('NEW', '')} END",
-]
-SQLITE_DROP = [f"DROP TRIGGER IF EXISTS sale_month_{op}" for op in ("insert", "delete", "update")]
+}
 
 
 def _pg_closed_key(row: str) -> str:
@@ -101,8 +99,9 @@ def _pg_pair(kind: str, key: str) -> str:
         END IF;"""
 
 
-PG_TRIGGERS = [
-    f"""CREATE OR REPLACE FUNCTION sale_closed_month_add(p_owner bigint, p_month date, p_pipeline bigint,
+PG_TRIGGERS = {
+    "sale_month_write": [
+        f"""CREATE OR REPLACE FUNCTION sale_closed_month_add(p_owner bigint, p_month date, p_pipeline bigint,
         p_status varchar, p_reason bigint, p_competitor bigint, p_sign integer, p_amount numeric,
         p_probability integer) RETURNS void AS $$  -- p_probability: one call shape for both tables
         INSERT INTO {CLOSED_TABLE} ({CLOSED_KEY}, sales, amount_cents)
@@ -111,7 +110,7 @@ PG_TRIGGERS = [
         ON CONFLICT ({CLOSED_KEY}) DO UPDATE SET sales = {CLOSED_TABLE}.sales + EXCLUDED.sales,
             amount_cents = {CLOSED_TABLE}.amount_cents + EXCLUDED.amount_cents
     $$ LANGUAGE sql""",  # noqa: S608 - table names are constants
-    f"""CREATE OR REPLACE FUNCTION sale_open_month_add(p_owner bigint, p_month date, p_pipeline bigint,
+        f"""CREATE OR REPLACE FUNCTION sale_open_month_add(p_owner bigint, p_month date, p_pipeline bigint,
         p_category varchar, p_sign integer, p_amount numeric, p_probability integer) RETURNS void AS $$
         INSERT INTO {OPEN_TABLE} ({OPEN_KEY}, sales, amount_cents, weighted_cents)
         VALUES (p_owner, p_month, p_pipeline, p_category, p_sign, p_sign * round(p_amount * 100)::bigint,
@@ -120,7 +119,7 @@ PG_TRIGGERS = [
             amount_cents = {OPEN_TABLE}.amount_cents + EXCLUDED.amount_cents,
             weighted_cents = {OPEN_TABLE}.weighted_cents + EXCLUDED.weighted_cents
     $$ LANGUAGE sql""",  # noqa: S608 - table names are constants
-    f"""CREATE OR REPLACE FUNCTION sale_month_trigger() RETURNS trigger AS $$
+        f"""CREATE OR REPLACE FUNCTION sale_month_trigger() RETURNS trigger AS $$
     DECLARE
         o_closed boolean := false; n_closed boolean := false; o_open boolean := false; n_open boolean := false;
     BEGIN
@@ -137,13 +136,15 @@ PG_TRIGGERS = [
         RETURN NULL;
     END
     $$ LANGUAGE plpgsql""",
-    "DROP TRIGGER IF EXISTS sale_month_write ON sales_sale",
-    "DROP TRIGGER IF EXISTS sale_month_update ON sales_sale",
-    "CREATE TRIGGER sale_month_write AFTER INSERT OR DELETE ON sales_sale "
-    "FOR EACH ROW EXECUTE FUNCTION sale_month_trigger()",
-    f"CREATE TRIGGER sale_month_update AFTER UPDATE OF {', '.join(CHANGED)} ON sales_sale FOR EACH ROW "
-    f"WHEN ({' OR '.join(f'OLD.{c} IS DISTINCT FROM NEW.{c}' for c in CHANGED)}) EXECUTE FUNCTION sale_month_trigger()",
-]
+        "CREATE OR REPLACE TRIGGER sale_month_write AFTER INSERT OR DELETE ON sales_sale "
+        "FOR EACH ROW EXECUTE FUNCTION sale_month_trigger()",
+    ],
+    "sale_month_update": [
+        f"CREATE OR REPLACE TRIGGER sale_month_update AFTER UPDATE OF {', '.join(CHANGED)} ON sales_sale "
+        f"FOR EACH ROW WHEN ({' OR '.join(f'OLD.{c} IS DISTINCT FROM NEW.{c}' for c in CHANGED)}) "
+        "EXECUTE FUNCTION sale_month_trigger()",
+    ],
+}
 PG_DROP = [
     "DROP TRIGGER IF EXISTS sale_month_write ON sales_sale",
     "DROP TRIGGER IF EXISTS sale_month_update ON sales_sale",
@@ -170,18 +171,18 @@ def _rebuild_sql(vendor: str) -> list[str]:
     ]
 
 
-def install_triggers(connection: BaseDatabaseWrapper) -> None:
-    run_sql(connection, SQLITE_TRIGGERS if connection.vendor == "sqlite" else PG_TRIGGERS)
-
-
-def drop_triggers(connection: BaseDatabaseWrapper) -> None:
-    """For a bulk load, which rebuilds the totals once at the end instead of row by row."""
-    run_sql(connection, SQLITE_DROP if connection.vendor == "sqlite" else PG_DROP)
-
-
-def rebuild(connection: BaseDatabaseWrapper) -> None:
-    """Recount every monthly total from the sales (after a bulk load, or to repair)."""
-    run_sql(connection, _rebuild_sql(connection.vendor))
+KEPT = triggers.TriggerSet(
+    "The monthly sales totals",
+    sqlite=SQLITE_TRIGGERS,
+    pg=PG_TRIGGERS,
+    pg_drop=PG_DROP,
+    rebuild=_rebuild_sql,
+    needs=[("sales_sale", None), (CLOSED_TABLE, None), (OPEN_TABLE, None)],
+)
+install_triggers = KEPT.install_triggers
+drop_triggers = KEPT.drop_triggers  # for a bulk load, which recounts once at the end
+rebuild = KEPT.rebuild  # recount every monthly total from the sales
+install_in_migration = KEPT.install_in_migration
 
 
 def next_month(day: dt.date) -> dt.date:

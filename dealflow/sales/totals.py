@@ -14,8 +14,9 @@ from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
-from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import Sum
+
+from dealflow.core import triggers
 
 from .models import SaleTotal
 
@@ -34,27 +35,27 @@ _SQLITE_UPSERT = (
 )
 _CHANGED = ("pipeline_id", "phase_id", "owner_id", "status", "amount", "probability")
 _SQLITE_CHANGED = " OR ".join(f"OLD.{c} IS NOT NEW.{c}" for c in _CHANGED)
-SQLITE_TRIGGERS = [
-    "CREATE TRIGGER IF NOT EXISTS sale_total_insert AFTER INSERT ON sales_sale BEGIN "
+SQLITE_TRIGGERS = {
+    "sale_total_insert": "CREATE TRIGGER IF NOT EXISTS sale_total_insert AFTER INSERT ON sales_sale BEGIN "
     + _SQLITE_UPSERT.format(row="NEW", sign="")
     + " END",
-    "CREATE TRIGGER IF NOT EXISTS sale_total_delete AFTER DELETE ON sales_sale BEGIN "
+    "sale_total_delete": "CREATE TRIGGER IF NOT EXISTS sale_total_delete AFTER DELETE ON sales_sale BEGIN "
     + _SQLITE_UPSERT.format(row="OLD", sign="-")
     + " END",
-    f"CREATE TRIGGER IF NOT EXISTS sale_total_update AFTER UPDATE OF {', '.join(_CHANGED)} ON sales_sale "
-    f"WHEN {_SQLITE_CHANGED} BEGIN "
+    "sale_total_update": f"CREATE TRIGGER IF NOT EXISTS sale_total_update AFTER UPDATE OF {', '.join(_CHANGED)} "
+    f"ON sales_sale WHEN {_SQLITE_CHANGED} BEGIN "
     + _SQLITE_UPSERT.format(row="OLD", sign="-")
     + " "
     + _SQLITE_UPSERT.format(row="NEW", sign="")
     + " END",
-]
-SQLITE_DROP = [f"DROP TRIGGER IF EXISTS sale_total_{op}" for op in ("insert", "delete", "update")]
+}
 
 # PostgreSQL: one function; an update touches the old and the new row in key order, so two
 # concurrent moves between the same two rows cannot deadlock each other.
 _PG_CHANGED = " OR ".join(f"OLD.{c} IS DISTINCT FROM NEW.{c}" for c in _CHANGED)
-PG_TRIGGERS = [
-    """CREATE OR REPLACE FUNCTION sale_total_add(p_pipeline bigint, p_phase bigint, p_owner bigint,
+PG_TRIGGERS = {
+    "sale_total_write": [
+        """CREATE OR REPLACE FUNCTION sale_total_add(p_pipeline bigint, p_phase bigint, p_owner bigint,
         p_status varchar, p_sign integer, p_amount numeric, p_probability integer) RETURNS void AS $$
         INSERT INTO sales_saletotal (pipeline_id, phase_id, owner_id, status, sales, amount_cents, weighted_cents)
         VALUES (p_pipeline, p_phase, p_owner, p_status, p_sign, p_sign * round(p_amount * 100)::bigint,
@@ -63,7 +64,7 @@ PG_TRIGGERS = [
             amount_cents = sales_saletotal.amount_cents + EXCLUDED.amount_cents,
             weighted_cents = sales_saletotal.weighted_cents + EXCLUDED.weighted_cents
     $$ LANGUAGE sql""",
-    """CREATE OR REPLACE FUNCTION sale_total_trigger() RETURNS trigger AS $$
+        """CREATE OR REPLACE FUNCTION sale_total_trigger() RETURNS trigger AS $$
     BEGIN
         IF TG_OP = 'INSERT' THEN
             PERFORM sale_total_add(NEW.pipeline_id, NEW.phase_id, NEW.owner_id, NEW.status, 1, NEW.amount,
@@ -86,13 +87,14 @@ PG_TRIGGERS = [
         RETURN NULL;
     END
     $$ LANGUAGE plpgsql""",
-    "DROP TRIGGER IF EXISTS sale_total_write ON sales_sale",
-    "DROP TRIGGER IF EXISTS sale_total_update ON sales_sale",
-    "CREATE TRIGGER sale_total_write AFTER INSERT OR DELETE ON sales_sale "
-    "FOR EACH ROW EXECUTE FUNCTION sale_total_trigger()",
-    f"CREATE TRIGGER sale_total_update AFTER UPDATE OF {', '.join(_CHANGED)} ON sales_sale "
-    f"FOR EACH ROW WHEN ({_PG_CHANGED}) EXECUTE FUNCTION sale_total_trigger()",
-]
+        "CREATE OR REPLACE TRIGGER sale_total_write AFTER INSERT OR DELETE ON sales_sale "
+        "FOR EACH ROW EXECUTE FUNCTION sale_total_trigger()",
+    ],
+    "sale_total_update": [
+        f"CREATE OR REPLACE TRIGGER sale_total_update AFTER UPDATE OF {', '.join(_CHANGED)} ON sales_sale "
+        f"FOR EACH ROW WHEN ({_PG_CHANGED}) EXECUTE FUNCTION sale_total_trigger()",
+    ],
+}
 PG_DROP = [
     "DROP TRIGGER IF EXISTS sale_total_write ON sales_sale",
     "DROP TRIGGER IF EXISTS sale_total_update ON sales_sale",
@@ -105,26 +107,23 @@ _REBUILD_SQL = (
 )
 
 
-def run_sql(connection: BaseDatabaseWrapper, statements: Iterable[str]) -> None:
-    """Run each statement (triggers, rebuilds) on `connection`."""
-    with connection.cursor() as cursor:
-        for sql in statements:
-            cursor.execute(sql)
+def _rebuild_sql(vendor: str) -> list[str]:
+    integer = "INTEGER" if vendor == "sqlite" else "bigint"
+    return [f"DELETE FROM {TABLE}", _REBUILD_SQL.format(int=integer)]  # noqa: S608 - no user input
 
 
-def install_triggers(connection: BaseDatabaseWrapper) -> None:
-    run_sql(connection, SQLITE_TRIGGERS if connection.vendor == "sqlite" else PG_TRIGGERS)
-
-
-def drop_triggers(connection: BaseDatabaseWrapper) -> None:
-    """For a bulk load, which rebuilds the totals once at the end instead of row by row."""
-    run_sql(connection, SQLITE_DROP if connection.vendor == "sqlite" else PG_DROP)
-
-
-def rebuild(connection: BaseDatabaseWrapper) -> None:
-    """Recount every total from the sales (after a bulk load, or to repair)."""
-    integer = "INTEGER" if connection.vendor == "sqlite" else "bigint"
-    run_sql(connection, [f"DELETE FROM {TABLE}", _REBUILD_SQL.format(int=integer)])  # noqa: S608
+KEPT = triggers.TriggerSet(
+    "The sales totals",
+    sqlite=SQLITE_TRIGGERS,
+    pg=PG_TRIGGERS,
+    pg_drop=PG_DROP,
+    rebuild=_rebuild_sql,
+    needs=[("sales_sale", None), (TABLE, None)],
+)
+install_triggers = KEPT.install_triggers
+drop_triggers = KEPT.drop_triggers  # for a bulk load, which recounts once at the end
+rebuild = KEPT.rebuild  # recount every total from the sales
+install_in_migration = KEPT.install_in_migration
 
 
 def sums_by(

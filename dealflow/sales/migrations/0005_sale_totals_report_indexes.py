@@ -8,8 +8,7 @@ from dealflow.sales import totals
 
 def install(apps, schema_editor):
     """The triggers that keep sales_saletotal true, and the totals of the sales already there."""
-    totals.install_triggers(schema_editor.connection)
-    totals.rebuild(schema_editor.connection)
+    totals.install_in_migration(schema_editor.connection)
 
 
 def uninstall(apps, schema_editor):

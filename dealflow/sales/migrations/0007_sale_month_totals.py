@@ -7,8 +7,7 @@ from dealflow.sales import month_totals
 
 def install(apps, schema_editor):
     """The triggers that keep the monthly totals true, and the totals of the sales already there."""
-    month_totals.install_triggers(schema_editor.connection)
-    month_totals.rebuild(schema_editor.connection)
+    month_totals.install_in_migration(schema_editor.connection)
 
 
 def uninstall(apps, schema_editor):
