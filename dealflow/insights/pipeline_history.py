@@ -2,8 +2,9 @@
 stood at the end of any past day, rebuilt from the phase records: a sale counts on that day in the
 phase whose record was open then (entered_at < moment <= left_at, or not left yet) and whose status
 during that stay was open, with the expected value recorded in that phase. Weighted values use the
-phase's probability (a past stay keeps no probability of its own). A past day is read from the
-trigger-kept daily deltas (pipeline_deltas.py) rather than from millions of phase records."""
+phase's probability (a past stay keeps no probability of its own). Now is read from the
+trigger-kept sales totals (sales/totals.py) and a past day from the trigger-kept daily deltas
+(pipeline_deltas.py), rather than from a million sales or millions of phase records."""
 
 from __future__ import annotations
 
@@ -12,14 +13,15 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import BigIntegerField, Count, DecimalField, ExpressionWrapper, F, Q, QuerySet, Sum, Value
+from django.db.models import BigIntegerField, Count, F, Q, QuerySet, Sum, Value
 from django.db.models.functions import Cast, Round
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dealflow.accounts.models import User
-from dealflow.accounts.visibility import scope_by_owner, visible_owner_ids
-from dealflow.sales.models import Phase, PhaseRecord, Pipeline, Sale, SaleStatus
+from dealflow.accounts.visibility import visible_owner_ids
+from dealflow.sales import totals
+from dealflow.sales.models import Phase, PhaseRecord, Pipeline, SaleStatus
 
 from .models import PipelineDelta
 
@@ -60,12 +62,6 @@ class PipelineReport:
         return not any(r.count for r in self.rows)
 
 
-def _amount_times_probability(amount: str, probability: str) -> ExpressionWrapper:
-    """amount × probability, divided by 100 in Python: SQLite keeps a whole amount (7.00) as an
-    integer, and `/ 100` in SQL then divided as integers (7 × 10 / 100 = 0)."""
-    return ExpressionWrapper(F(amount) * F(probability), output_field=DecimalField(max_digits=22, decimal_places=2))
-
-
 def pipeline_by_phase(user: User, pipeline: Pipeline | None = None, as_of: dt.date | None = None) -> PipelineReport:
     """One row per (non-closing) phase, in pipeline then phase order; all pipelines when none is given."""
     phases = Phase.objects.select_related("pipeline").exclude(kind=Phase.Kind.CLOSING)
@@ -73,15 +69,14 @@ def pipeline_by_phase(user: User, pipeline: Pipeline | None = None, as_of: dt.da
         phases = phases.filter(pipeline=pipeline)
     phases = phases.order_by("pipeline__order", "pipeline__name", "order", "id")
     if as_of is None:
-        qs = scope_by_owner(Sale.objects.filter(status=SaleStatus.OPEN), user)
-        if pipeline is not None:
-            qs = qs.filter(pipeline=pipeline)
-        groups = (
-            qs.order_by()
-            .values("phase_id")
-            .annotate(n=Count("*"), v=Sum("amount"), w=Sum(_amount_times_probability("amount", "probability")))
+        # From the trigger-kept totals (a few rows per owner and phase), not the open sales.
+        summed = totals.sums_by(
+            "phase_id",
+            owner_ids=visible_owner_ids(user),
+            pipeline_id=pipeline.pk if pipeline is not None else None,
+            statuses=[SaleStatus.OPEN],
         )
-        groups = [{**g, "w": Decimal(g["w"] or 0) / HUNDRED} for g in groups]
+        groups = [{"phase_id": k, "n": g["count"], "v": g["total"], "w": g["weighted"]} for k, g in summed.items()]
     else:
         if as_of > timezone.localdate():
             raise FutureDateError(_("The date cannot be in the future."))

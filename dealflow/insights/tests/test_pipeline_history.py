@@ -123,3 +123,26 @@ def test_now_weighs_whole_amounts_exactly(salesperson):
     SaleFactory(owner=salesperson, pipeline=sale.pipeline, amount=D("10501.00"), probability=33)
     report = pipeline_by_phase(salesperson, sale.pipeline)
     assert (report.totals.value, report.totals.weighted) == (D("10508.00"), D("3466.03"))
+
+
+def test_now_is_read_from_the_totals_and_matches_the_open_sales(world, salesperson, admin_user):
+    """The current pipeline comes from the trigger-kept totals (no query reads sales_sale), and
+    equals the open sales summed directly, for a salesperson and for everyone."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dealflow.accounts.visibility import scope_by_owner
+    from dealflow.sales.models import Sale, SaleStatus
+
+    for user, pipeline in ((salesperson, world["pipeline"]), (admin_user, None)):
+        with CaptureQueriesContext(connection) as ctx:
+            report = pipeline_by_phase(user, pipeline)
+        assert not [q for q in ctx.captured_queries if 'FROM "sales_sale"' in q["sql"]]
+        expected: dict[str, tuple[int, Decimal, Decimal]] = {}
+        sales = scope_by_owner(Sale.objects.filter(status=SaleStatus.OPEN), user)
+        for sale in sales.filter(pipeline=pipeline) if pipeline else sales:
+            n, v, w = expected.get(sale.phase.code, (0, D(0), D(0)))
+            expected[sale.phase.code] = (n + 1, v + sale.amount, w + sale.amount * sale.probability / 100)
+        got = {code: cell for code, cell in _cells(report).items() if cell[0]}
+        assert got == {k: (n, v.quantize(D("0.01")), w.quantize(D("0.01"))) for k, (n, v, w) in expected.items()}
+        assert got  # the world has open sales for both
