@@ -180,3 +180,29 @@ def test_query_count_does_not_grow_with_the_data(salesperson, outsider, monkeypa
     with frozen_now(monkeypatch), CaptureQueriesContext(connection) as many:
         funnel(salesperson, more["pipeline"], *JAN)
     assert len(many) == len(few) <= 5  # phases, counts, lost, reason names, idle
+
+
+def test_a_long_pipeline_with_moves_back_and_forth(salesperson, monkeypatch):
+    """Seventy phases, sales that go back to a phase they left and on, or are lost: the same
+    numbers as the reference (a compact encoding of "the phases entered before" must not cap the
+    number of phases)."""
+    pipeline = Pipeline.objects.create(code="long", name="Long", order=1)
+    phases = [
+        Phase.objects.create(pipeline=pipeline, code=f"p{i}", name=f"P{i}", order=i,
+                             kind=Phase.Kind.CLOSING if i == 69 else Phase.Kind.REGULAR)
+        for i in range(70)
+    ]  # fmt: skip
+    w = {"pipeline": pipeline}
+    o, L = SaleStatus.OPEN, SaleStatus.LOST
+    d = lambda day: at(1, day)  # noqa: E731
+    # Back and forth among the high positions, then on or lost.
+    _sale(w, salesperson, "A", o, [(phases[64], d(2), d(3), o), (phases[66], d(3), d(4), o),
+                                   (phases[64], d(4), d(5), o), (phases[68], d(5), None, o)])  # fmt: skip
+    _sale(w, salesperson, "B", L, [(phases[1], d(3), d(6), o), (phases[65], d(6), d(7), o),
+                                   (phases[1], d(7), d(8), o), (phases[69], d(8), None, L)])  # fmt: skip
+    with frozen_now(monkeypatch):
+        report = funnel(salesperson, pipeline, *JAN)
+        assert _plain(report) == _plain(reference_funnel(salesperson, pipeline, *JAN))
+    rows = {r.phase.code: r for r in report.rows}
+    assert (rows["p64"].entered, rows["p64"].advanced, rows["p1"].entered, rows["p1"].advanced) == (1, 1, 1, 1)
+    assert (rows["p65"].advanced, rows["p68"].entered, rows["p69"].entered) == (0, 1, 1)
