@@ -297,7 +297,7 @@ def operations() -> list[tuple[str, Callable[[], None] | None, Callable[[], None
     is_pg = connection.vendor == "postgresql"
     word = "summit"
     # The same rows as the page: per kind the best 50 matches among the owners the user may
-    # see, ranked by the full-text index, in one pass.
+    # see, titles starting with the word first, then ranked by the full-text index, in one pass.
     seller_ids = sorted(visible_owner_ids(seller) or [])
     match, rank = (
         ("body @@ to_tsquery('simple', %s)", "-ts_rank(body, to_tsquery('simple', %s))")
@@ -307,10 +307,11 @@ def operations() -> list[tuple[str, Callable[[], None] | None, Callable[[], None
     term = f"{word}:*" if is_pg else f'"{word}"*'
     search_floor = (
         f"SELECT * FROM (SELECT kind, object_id, title, detail, archived, ROW_NUMBER() OVER (PARTITION BY kind "  # noqa: S608
-        f"ORDER BY archived, relevance, title, object_id) AS place FROM (SELECT kind, object_id, title, detail, "
-        f"archived, {rank} AS relevance FROM search_index WHERE {match} AND owner_id IN "
-        f"({', '.join(['%s'] * len(seller_ids))})) hits) ranked WHERE place <= 50",
-        [*([term] if is_pg else []), term, *seller_ids],
+        f"ORDER BY archived, starts DESC, relevance, title, object_id) AS place FROM (SELECT kind, object_id, title, "
+        f"detail, archived, CASE WHEN lower(title) LIKE %s THEN 1 ELSE 0 END AS starts, {rank} AS relevance "
+        f"FROM search_index WHERE {match} AND owner_id IN ({', '.join(['%s'] * len(seller_ids))})) hits) ranked "
+        f"WHERE place <= 50",
+        [f"{word}%", *([term] if is_pg else []), term, *seller_ids],
     )  # fmt: skip
     ids = sorted(visible_owner_ids(seller) or [])
     marks = ", ".join(["%s"] * len(ids))

@@ -10,6 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseBase
+from django.middleware.csrf import get_token
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.formats import date_format
@@ -21,7 +22,7 @@ from dealflow.core.funnel import funnel_required
 from dealflow.core.types import AuthedRequest
 from dealflow.sales.selectors import sale_get_for_user
 
-from . import exports, forecast
+from . import exports, forecast, forecast_html
 from .charts_forecast import forecast_chart
 from .forms_targets import ForecastForm
 from .models import ForecastCategory
@@ -70,9 +71,18 @@ def forecast_page(request: AuthedRequest) -> HttpResponseBase:
             name = f"forecast_{report.date_from.isoformat()}_{report.date_to.isoformat()}"
             return exports.export(fmt, forecast_table(report), name, _("Forecast"))
         start, end = accuracy_range(kwargs["date_from"], kwargs["date_to"], timezone.localdate())
+        accuracy = forecast.forecast_accuracy(request.user, date_from=start, date_to=end, pipeline=kwargs["pipeline"])
+        largest = forecast.largest_open_sales(
+            request.user, date_from=kwargs["date_from"], date_to=kwargs["date_to"], pipeline=kwargs["pipeline"]
+        )
+        sales = [(sale, forecast.effective_category(sale)) for sale in largest]
+        can_override = can_edit_targets(request.user)
         context.update(
             report=report,
-            rows=[(p, label, report.totals.cells[p]) for p, label in report.period_labels],
+            period_rows=forecast_html.period_rows(
+                (p, label, report.totals.cells[p]) for p, label in report.period_labels
+            ),
+            total_row=forecast_html.total_row(report.totals.total),
             group_rows=[(g, [g.cells.get(p) for p in report.periods]) for g in report.groups],
             chart=forecast_chart(
                 report,
@@ -82,17 +92,15 @@ def forecast_page(request: AuthedRequest) -> HttpResponseBase:
                     "end": date_format(report.date_to, "SHORT_DATE_FORMAT"),
                 },
             ),
-            accuracy=forecast.forecast_accuracy(
-                request.user, date_from=start, date_to=end, pipeline=kwargs["pipeline"]
+            accuracy_rows=forecast_html.accuracy_rows(accuracy),
+            sales=sales,
+            sale_rows=forecast_html.sale_rows(
+                sales,
+                categories=ForecastCategory.choices,
+                can_override=can_override,
+                csrf_token=get_token(request) if can_override else "",
+                back=request.get_full_path(),
             ),
-            sales=[
-                (sale, forecast.effective_category(sale))
-                for sale in forecast.largest_open_sales(
-                    request.user, date_from=kwargs["date_from"], date_to=kwargs["date_to"], pipeline=kwargs["pipeline"]
-                )
-            ],
-            categories=ForecastCategory.choices,
-            can_override=can_edit_targets(request.user),
             exports=exports.export_links(request),
         )
     template = "insights/forecast.html"

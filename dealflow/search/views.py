@@ -10,7 +10,7 @@ from django.views.decorators.http import require_GET
 from dealflow.core.funnel import funnel_enabled
 from dealflow.core.types import AuthedRequest
 
-from . import selectors
+from . import hits_html, selectors
 
 MAX_QUERY = 100
 
@@ -24,10 +24,16 @@ def _search(request: AuthedRequest, limit: int) -> dict:
 @require_GET
 @login_required
 def results(request: AuthedRequest) -> HttpResponse:
-    return render(request, "search/results.html", _search(request, selectors.PAGE_LIMIT))
+    context = _search(request, selectors.PAGE_LIMIT)
+    groups = context["results"].groups.items()
+    context["groups"] = [(kind, hits, hits_html.result_items(hits)) for kind, hits in groups if hits]
+    return render(request, "search/results.html", context)
 
 
 @require_GET
 @login_required
 def suggest(request: AuthedRequest) -> HttpResponse:
-    return render(request, "search/_dropdown.html", _search(request, selectors.DROPDOWN_LIMIT))
+    context = _search(request, selectors.DROPDOWN_LIMIT)
+    groups = context["results"].groups.items()
+    context["groups"] = [(kind, hits, hits_html.dropdown_options(kind, hits)) for kind, hits in groups if hits]
+    return render(request, "search/_dropdown.html", context)

@@ -277,3 +277,112 @@ def test_a_manager_overrides_a_sales_forecast_category_on_the_page(client, world
     )
     client.force_login(world["anna"])
     assert client.post(url, {"category": ""}).status_code == 403
+
+
+# --- the page's tables, built in Python ------------------------------------------------------
+
+# The markup the templates wrote before the rows were built in Python (forecast_html): the
+# page must stay the same, value for value, in every language.
+PERIOD_ROWS = """{% load i18n %}{% for start, label, c in rows %}
+  <tr><th scope="row">{{ label }}</th>
+    <td class="num">{{ c.unweighted|floatformat:"2g" }}</td><td class="num">{{ c.weighted|floatformat:"2g" }}</td>
+    <td class="num">{{ c.commit|floatformat:"2g" }}</td><td class="num">{{ c.best_case|floatformat:"2g" }}</td>
+    <td class="num">{{ c.pipeline|floatformat:"2g" }}</td>
+    <td class="num">{% if c.target is None %}—{% else %}{{ c.target|floatformat:"2g" }}{% endif %}</td>
+    <td class="num">{{ c.sold|floatformat:"2g" }}</td>
+    <td class="num{% if c.gap %} behind{% endif %}">{% if c.gap is None %}—{% else %}{{ c.gap|floatformat:"2g" }}{% endif %}</td></tr>
+  {% endfor %}"""
+TOTAL_ROW = """{% load i18n %}{% with c=report.totals.total %}<tr><th scope="row">{% translate "Total" %}</th>
+    <td class="num">{{ c.unweighted|floatformat:"2g" }}</td><td class="num">{{ c.weighted|floatformat:"2g" }}</td>
+    <td class="num">{{ c.commit|floatformat:"2g" }}</td><td class="num">{{ c.best_case|floatformat:"2g" }}</td>
+    <td class="num">{{ c.pipeline|floatformat:"2g" }}</td>
+    <td class="num">{% if c.target is None %}—{% else %}{{ c.target|floatformat:"2g" }}{% endif %}</td>
+    <td class="num">{{ c.sold|floatformat:"2g" }}</td>
+    <td class="num">{% if c.gap is None %}—{% else %}{{ c.gap|floatformat:"2g" }}{% endif %}</td></tr>{% endwith %}"""
+SALE_ROWS = """{% load i18n %}{% for sale, category in sales %}
+  <tr><th scope="row"><a href="{{ sale.get_absolute_url }}">{{ sale.title }}</a></th><td>{{ sale.owner }}</td>
+    <td>{{ sale.sale_date|date:"SHORT_DATE_FORMAT" }}</td><td class="num">{{ sale.amount|floatformat:"2g" }}</td>
+    <td class="num">{{ sale.probability }} %</td>
+    <td>{% if can_override %}<form method="post" action="{% url 'insights:forecast_category' sale.pk %}" class="inline">{% csrf_token %}
+      <input type="hidden" name="next" value="{{ request.get_full_path }}">
+      <select name="category" aria-label="{% blocktranslate with sale=sale.title %}Forecast category of {{ sale }}{% endblocktranslate %}">
+        <option value=""{% if not sale.forecast_category %} selected{% endif %}>{% translate "Follow the probability" %}</option>
+        {% for value, label in categories %}<option value="{{ value }}"{% if sale.forecast_category == value %} selected{% endif %}>{{ label }}</option>{% endfor %}
+      </select>
+      <button type="submit">{% translate "Save" %}</button></form>
+      {% else %}{% for value, label in categories %}{% if value == category %}{{ label }}{% endif %}{% endfor %}{% endif %}</td></tr>
+  {% endfor %}"""
+ACCURACY_ROWS = """{% for a in accuracy %}
+  <tr><th scope="row">{{ a.label }}</th><td>{% if a.taken_on %}{{ a.taken_on|date:"SHORT_DATE_FORMAT" }}{% else %}—{% endif %}</td>
+    <td class="num">{% if a.forecast is None %}—{% else %}{{ a.forecast|floatformat:"2g" }}{% endif %}</td>
+    <td class="num">{{ a.sold|floatformat:"2g" }}</td>
+    <td class="num">{% if a.accuracy is None %}—{% else %}{{ a.accuracy|floatformat:1 }}{% endif %}</td></tr>
+  {% endfor %}"""
+
+
+@pytest.mark.parametrize("language", ["en", "nl", "de", "pt"])
+@pytest.mark.parametrize("who", ["max", "anna"])
+def test_the_tables_built_in_python_are_the_templates_markup(world, language, who):
+    """Every table the forecast page builds in Python equals what the templates wrote: amounts,
+    dashes, the "behind" mark, dates, the category forms (a manager's) or names (anyone
+    else's), with titles and names escaped."""
+    from django.template import Context, Template
+    from django.test import RequestFactory
+    from django.utils import translation
+
+    from dealflow.insights import forecast_html
+    from dealflow.insights.models import ForecastCategory
+
+    user = world[who]
+    Sale.objects.filter(title="anna 500.00").update(title='Tom & Jerry <b> "quoted"')
+    user.first_name = "Ann & <i>"
+    user.save()
+    _snap(dt.date(2025, 12, 29), JAN, world["anna"], world["projects"], "1234567.8")
+    _snap(dt.date(2026, 1, 26), FEB, world["ben"], world["service"], "400")
+    request = RequestFactory().get('/reports/forecast/?date_from=2026-01-01&x=<&y="')
+    with translation.override(language):
+        report = forecast.forecast(user, date_from=JAN, date_to=Q1_END)
+        accuracy = forecast.forecast_accuracy(user, date_from=JAN, date_to=Q1_END)
+        largest = forecast.largest_open_sales(user, date_from=JAN, date_to=Q1_END)
+        sales = [(sale, forecast.effective_category(sale)) for sale in largest]
+        can_override = who == "max"
+        rows = [(p, label, report.totals.cells[p]) for p, label in report.period_labels]
+        context = Context({
+            "rows": rows, "report": report, "accuracy": accuracy, "sales": sales, "request": request,
+            "categories": ForecastCategory.choices, "can_override": can_override, "csrf_token": "tok&en",
+        })  # fmt: skip
+        assert forecast_html.period_rows(rows) == Template(PERIOD_ROWS).render(context)
+        assert forecast_html.total_row(report.totals.total) == Template(TOTAL_ROW).render(context)
+        assert forecast_html.accuracy_rows(accuracy) == Template(ACCURACY_ROWS).render(context)
+        built = forecast_html.sale_rows(
+            sales, categories=ForecastCategory.choices, can_override=can_override, csrf_token="tok&en",
+            back=request.get_full_path(),
+        )  # fmt: skip
+        assert built == Template(SALE_ROWS).render(context)
+    assert "Tom &amp; Jerry &lt;b&gt; &quot;quoted&quot;" in built
+    assert any(c.gap for _p, _l, c in rows) and any(a.accuracy is not None for a in accuracy)
+    assert ("<select" in built) == can_override
+
+
+def test_the_page_makes_the_same_queries_however_many_sales_and_months(client, world, django_assert_max_num_queries):
+    """The page (table, chart, accuracy, the largest sales with their forms) is a fixed number of
+    queries: more sales, snapshots and months do not add any."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(world["max"])
+    url = reverse("insights:forecast")
+    short = {"date_from": "2026-01-01", "date_to": "2026-03-31"}
+    client.get(url, short)
+    with CaptureQueriesContext(connection) as few:
+        assert client.get(url, short).status_code == 200
+    assert len(few.captured_queries) <= 13
+    for n in range(25):
+        Sale.objects.filter(pk=services.sale_create(
+            actor=world["root"], data={"title": f"extra {n}", "owner": world["ben"], "pipeline": world["projects"]}
+        ).pk).update(amount=D(n + 1), probability=n * 4, sale_date=dt.date(2026, 1 + n % 12, 3))  # fmt: skip
+    _snap(dt.date(2025, 12, 29), JAN, world["anna"], world["projects"], "800")
+    _snap(dt.date(2026, 1, 26), FEB, world["ben"], world["service"], "400")
+    with django_assert_max_num_queries(len(few.captured_queries) + 1):  # + the snapshots' sums, once there are any
+        html = client.get(url, {"date_from": "2026-01-01", "date_to": "2026-12-31"}).content.decode()
+    assert html.count('name="category"') == 20
