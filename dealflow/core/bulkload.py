@@ -117,7 +117,7 @@ class Loader:
         month_totals.drop_triggers(self.connection)
         pipeline_deltas.drop_triggers(self.connection)  # summed once at the end, like the totals
         activities_denorm.drop_triggers(self.connection)  # the loader writes links_share_owner
-        relations_denorm.drop_triggers(self.connection)  # the loader writes the persons' and sales' company names
+        relations_denorm.drop_triggers(self.connection)  # the loader writes the company names and account types
         indexes, foreign_keys = self._indexes(tables), self._foreign_keys(tables)
         for name, _sql in indexes:
             self.execute(f"DROP INDEX {name}")
@@ -160,7 +160,9 @@ class Loader:
             started = time.perf_counter()
             corrected = relations_denorm.rebuild(self.connection)  # a check: the loader wrote them
             relations_denorm.install_triggers(self.connection)
-            self.report(f"company names: {corrected} corrected in {time.perf_counter() - started:.1f} s")
+            self.report(
+                f"company names and account types: {corrected} corrected in {time.perf_counter() - started:.1f} s"
+            )
             started = time.perf_counter()
             corrected = activities_denorm.rebuild(self.connection)  # a check: the loader wrote them
             activities_denorm.install_triggers(self.connection)

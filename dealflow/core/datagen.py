@@ -78,7 +78,7 @@ PERSON = Table(Person, ["id", "created_at", "updated_at", "first_name", "last_na
 SALE = Table(Sale, ["id", "created_at", "updated_at", "title", "company_id", "person_id", "owner_id", "pipeline_id",
                     "phase_id", "phase_entered_at", "status", "amount", "probability", "recurring_value", "score",
                     "sale_date", "close_reason_id", "closed_date", "competitor_id", "stall_reason_id",
-                    "reopen_date", "company_name"])  # fmt: skip
+                    "reopen_date", "company_name", "account_type_id"])  # fmt: skip
 RECORD = Table(PhaseRecord, ["id", "sale_id", "phase_id", "entered_at", "left_at", "moved_by_id", "score",
                              "expected_value", "recurring_value", "status"])  # fmt: skip
 ACTIVITY = Table(Activity, ["id", "kind", "subject", "starts_at", "done", "done_at", "owner_id", "company_id",
@@ -153,6 +153,7 @@ class World:
     company_id0: int
     company_owner: list[int]
     company_names: list[str]  # each sale carries its company's name (relations.denorm)
+    company_account_types: list[int | None]  # and its account type (relations.denorm)
     persons_of: list[list[int]]
     pipeline_id: int
     initial: list[tuple[int, int, int]]  # (id, probability, order) of the funnel's phases
@@ -195,10 +196,12 @@ def generate(size: str, seed: int = 1, report: Callable[[str], None] = print) ->
     with whole, loader.bulk_mode([t.name for t in (COMPANY, PERSON, SALE, RECORD, ACTIVITY)]):
         company_id0 = loader.next_id(Company)
         company_names: list[str] = []  # each person carries its company's name (relations.denorm)
+        company_account_types: list[int | None] = []  # each sale its company's account type
         for first in range(0, spec.companies, CHUNK):
             company_rows = _company_rows(rng, now, company_id0, company_owner, account_types or [None], first,
                                          min(spec.companies, first + CHUNK))  # fmt: skip
             company_names += [row[3] for row in company_rows]
+            company_account_types += [row[5] for row in company_rows]
             with transaction.atomic():
                 load(COMPANY, company_rows, "companies")
         report(f"companies: {counts['companies']}")
@@ -215,7 +218,8 @@ def generate(size: str, seed: int = 1, report: Callable[[str], None] = print) ->
         report(f"persons: {counts['persons']}")
         world = World(
             rng=rng, now=now, today=timezone.localdate(), companies=spec.companies, company_id0=company_id0,
-            company_owner=company_owner, company_names=company_names, persons_of=persons_of,
+            company_owner=company_owner, company_names=company_names,
+            company_account_types=company_account_types, persons_of=persons_of,
             pipeline_id=pipeline.pk, initial=initial,
             regular=[k for k, kind in zip(key, kinds, strict=True) if kind == Phase.Kind.REGULAR], closing=closing,
             reasons={SOLD: [r.pk for r in reasons if r.fits(Outcome.WON)],
@@ -310,7 +314,7 @@ def _sale_rows(w: World, sale_id0: int, first: int, stop: int) -> tuple[list[Row
         sales.append((sale_id, ts(created), last_move, f"{rng.choice(SUFFIXES)} deal {i + 1}", company_id, person,
                       owner, w.pipeline_id, path[-1][0], last_move, status, amount, probability, recurring, score,
                       sale_date, close_reason, closed_date, competitor, stall_reason, reopen_date,
-                      w.company_names[c]))  # fmt: skip
+                      w.company_names[c], w.company_account_types[c]))  # fmt: skip
         last = len(path) - 1
         for k, phase in enumerate(path):
             records.append((rid, sale_id, phase[0], ts(entered[k]), None if k == last else ts(entered[k + 1]), owner,

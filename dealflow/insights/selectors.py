@@ -24,12 +24,14 @@ CENT = Decimal("0.01")
 TENTH = Decimal("0.1")
 
 # group_by -> the id to group the sales on, and the model that names and orders its groups
-# (owners are ordered by name).
+# (owners are ordered by name). The account type is the company's, as copied onto each sale by
+# triggers (relations.denorm): read with the rest from sale_report_closed (a team's sales) or
+# sale_report_by_closed_date (everyone's), no join.
 GROUPS: dict[str, tuple[str, type[Model]]] = {
     "close_reason": ("close_reason_id", CloseReason),
     "competitor": ("competitor_id", Competitor),
     "owner": ("owner_id", User),
-    "account_type": ("company__account_type_id", AccountType),
+    "account_type": ("account_type_id", AccountType),
     "pipeline": ("pipeline_id", Pipeline),
 }
 # The groups the monthly totals hold (the account type belongs to the company, not the sale).

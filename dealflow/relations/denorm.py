@@ -39,70 +39,83 @@ COMPANY = "relations_company"
 COLUMN = "company_name"
 # The database aliases whose running `migrate` dropped the triggers (before_migrate, SQLite).
 _MIGRATING: set[str] = set()
-_NAME_OF = f"(SELECT name FROM {COMPANY} WHERE id = NEW.company_id)"
 
 
 @dataclass(frozen=True)
 class Copy:
-    """A table whose rows carry their company's name (`company_id` → `company_name`); `row`
-    and `rows` name its triggers ("person": person_company_name, company_name_to_persons)."""
+    """A table whose rows carry a column of their company: `column` holds the company's `source`
+    (`company_id` → `company_name`, the company's name, unless told otherwise). `row`, `rows` and
+    `what` name its triggers ("person", "persons", "company_name": person_company_name,
+    company_name_to_persons). The sales also carry their company's account type
+    (`Sale.account_type`: the win/loss report and the list grouped by account type read it
+    without joining every sale to its company), kept the same way."""
 
     table: str
     row: str
     rows: str
+    column: str = COLUMN
+    source: str = "name"
+    what: str = COLUMN
+
+    @property
+    def _of(self) -> str:
+        return f"(SELECT {self.source} FROM {COMPANY} WHERE id = NEW.company_id)"
 
     @property
     def sqlite_triggers(self) -> dict[str, str]:
         # SQLite cannot change NEW in a trigger, so the row is corrected right after the write;
-        # the WHEN clause makes that a no-op when the name is already right (and ends the recursion).
-        t, fix = self.table, f"UPDATE {self.table} SET {COLUMN} = {_NAME_OF} WHERE id = NEW.id"
+        # the WHEN clause makes that a no-op when the copy is already right (and ends the recursion).
+        t, col, src, of = self.table, self.column, self.source, self._of
+        fix = f"UPDATE {t} SET {col} = {of} WHERE id = NEW.id"
+        own, to_rows = f"{self.row}_{self.what}", f"{self.what}_to_{self.rows}"
         return {
-            f"{self.row}_company_name_insert": f"CREATE TRIGGER IF NOT EXISTS {self.row}_company_name_insert "
-            f"AFTER INSERT ON {t} WHEN NEW.{COLUMN} IS NOT {_NAME_OF} BEGIN {fix}; END",
-            f"{self.row}_company_name_update": f"CREATE TRIGGER IF NOT EXISTS {self.row}_company_name_update "
-            f"AFTER UPDATE OF company_id, {COLUMN} ON {t} WHEN NEW.{COLUMN} IS NOT {_NAME_OF} BEGIN {fix}; END",
-            f"company_name_to_{self.rows}": f"CREATE TRIGGER IF NOT EXISTS company_name_to_{self.rows} "
-            f"AFTER UPDATE OF name ON {COMPANY} WHEN OLD.name IS NOT NEW.name "
-            f"BEGIN UPDATE {t} SET {COLUMN} = NEW.name WHERE company_id = NEW.id AND {COLUMN} IS NOT NEW.name; END",
+            f"{own}_insert": f"CREATE TRIGGER IF NOT EXISTS {own}_insert "
+            f"AFTER INSERT ON {t} WHEN NEW.{col} IS NOT {of} BEGIN {fix}; END",
+            f"{own}_update": f"CREATE TRIGGER IF NOT EXISTS {own}_update "
+            f"AFTER UPDATE OF company_id, {col} ON {t} WHEN NEW.{col} IS NOT {of} BEGIN {fix}; END",
+            to_rows: f"CREATE TRIGGER IF NOT EXISTS {to_rows} "
+            f"AFTER UPDATE OF {src} ON {COMPANY} WHEN OLD.{src} IS NOT NEW.{src} "
+            f"BEGIN UPDATE {t} SET {col} = NEW.{src} WHERE company_id = NEW.id AND {col} IS NOT NEW.{src}; END",
         }
 
     @property
     def pg_triggers(self) -> dict[str, list[str]]:
-        # PostgreSQL sets NEW before the row is written. FOR SHARE on the company: a rename in another
-        # transaction either waits for this write or runs after it and then updates this row too.
-        own, to_rows = f"{self.row}_company_name", f"company_name_to_{self.rows}"
+        # PostgreSQL sets NEW before the row is written. FOR SHARE on the company: a change of it in
+        # another transaction either waits for this write or runs after it and then updates this row too.
+        own, to_rows = f"{self.row}_{self.what}", f"{self.what}_to_{self.rows}"
+        col, src = self.column, self.source
         return {
             own: [
                 f"""CREATE OR REPLACE FUNCTION {own}() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
                     IF TG_OP = 'UPDATE' AND NEW.company_id IS NOT DISTINCT FROM OLD.company_id
-                       AND NEW.{COLUMN} IS NOT DISTINCT FROM OLD.{COLUMN} THEN
+                       AND NEW.{col} IS NOT DISTINCT FROM OLD.{col} THEN
                         RETURN NEW;
                     END IF;
-                    NEW.{COLUMN} := NULL;
+                    NEW.{col} := NULL;
                     IF NEW.company_id IS NOT NULL THEN
-                        SELECT name INTO NEW.{COLUMN} FROM {COMPANY} WHERE id = NEW.company_id FOR SHARE;
+                        SELECT {src} INTO NEW.{col} FROM {COMPANY} WHERE id = NEW.company_id FOR SHARE;
                     END IF;
                     RETURN NEW;
                 END $$""",
-                f"CREATE OR REPLACE TRIGGER {own} BEFORE INSERT OR UPDATE OF company_id, {COLUMN} "
+                f"CREATE OR REPLACE TRIGGER {own} BEFORE INSERT OR UPDATE OF company_id, {col} "
                 f"ON {self.table} FOR EACH ROW EXECUTE FUNCTION {own}()",
             ],
             to_rows: [
                 f"""CREATE OR REPLACE FUNCTION {to_rows}() RETURNS trigger LANGUAGE plpgsql AS $$
                 BEGIN
-                    UPDATE {self.table} SET {COLUMN} = NEW.name
-                    WHERE company_id = NEW.id AND {COLUMN} IS DISTINCT FROM NEW.name;
+                    UPDATE {self.table} SET {col} = NEW.{src}
+                    WHERE company_id = NEW.id AND {col} IS DISTINCT FROM NEW.{src};
                     RETURN NULL;
                 END $$""",
-                f"CREATE OR REPLACE TRIGGER {to_rows} AFTER UPDATE OF name ON {COMPANY} "
-                f"FOR EACH ROW WHEN (OLD.name IS DISTINCT FROM NEW.name) EXECUTE FUNCTION {to_rows}()",
+                f"CREATE OR REPLACE TRIGGER {to_rows} AFTER UPDATE OF {src} ON {COMPANY} "
+                f"FOR EACH ROW WHEN (OLD.{src} IS DISTINCT FROM NEW.{src}) EXECUTE FUNCTION {to_rows}()",
             ],
         }
 
     @property
     def pg_drop(self) -> list[str]:
-        own, to_rows = f"{self.row}_company_name", f"company_name_to_{self.rows}"
+        own, to_rows = f"{self.row}_{self.what}", f"{self.what}_to_{self.rows}"
         return [
             f"DROP TRIGGER IF EXISTS {own} ON {self.table}",
             f"DROP TRIGGER IF EXISTS {to_rows} ON {COMPANY}",
@@ -112,16 +125,17 @@ class Copy:
 
     @property
     def sqlite_rebuild(self) -> list[str]:
-        # Only the rows whose name is wrong are written, so checking a correct table costs one read.
-        name = f"(SELECT c.name FROM {COMPANY} c WHERE c.id = {self.table}.company_id)"
-        return [f"UPDATE {self.table} SET {COLUMN} = {name} WHERE {COLUMN} IS NOT {name}"]
+        # Only the rows whose copy is wrong are written, so checking a correct table costs one read.
+        value = f"(SELECT c.{self.source} FROM {COMPANY} c WHERE c.id = {self.table}.company_id)"
+        return [f"UPDATE {self.table} SET {self.column} = {value} WHERE {self.column} IS NOT {value}"]
 
     @property
     def pg_rebuild(self) -> list[str]:
+        col = self.column
         return [
-            f"UPDATE {self.table} r SET {COLUMN} = c.name FROM {COMPANY} c "
-            f"WHERE c.id = r.company_id AND r.{COLUMN} IS DISTINCT FROM c.name",
-            f"UPDATE {self.table} SET {COLUMN} = NULL WHERE company_id IS NULL AND {COLUMN} IS NOT NULL",
+            f"UPDATE {self.table} r SET {col} = c.{self.source} FROM {COMPANY} c "
+            f"WHERE c.id = r.company_id AND r.{col} IS DISTINCT FROM c.{self.source}",
+            f"UPDATE {self.table} SET {col} = NULL WHERE company_id IS NULL AND {col} IS NOT NULL",
         ]
 
     def triggers(self, connection: BaseDatabaseWrapper) -> list[str]:
@@ -131,7 +145,12 @@ class Copy:
 
 PERSONS = Copy(table="relations_person", row="person", rows="persons")
 SALES = Copy(table="sales_sale", row="sale", rows="sales")
-COPIES = (PERSONS, SALES)
+# The sales' account type (sales migration 0013): sale_account_type(_insert/_update), account_type_to_sales.
+SALE_ACCOUNT_TYPES = Copy(
+    table="sales_sale", row="sale", rows="sales", column="account_type_id", source="account_type_id",
+    what="account_type",
+)  # fmt: skip
+COPIES = (PERSONS, SALES, SALE_ACCOUNT_TYPES)
 # Every trigger of every copy, by name.
 SQLITE_TRIGGERS = {name: sql for copy in COPIES for name, sql in copy.sqlite_triggers.items()}
 PG_TRIGGERS = {name: sql for copy in COPIES for name, sql in copy.pg_triggers.items()}
@@ -145,14 +164,14 @@ _run = triggers.run
 
 
 def present(connection: BaseDatabaseWrapper) -> list[Copy]:
-    """The copies whose table has its company_name column (not before the migration that adds it)."""
+    """The copies whose table has their column (not before the migration that adds it)."""
     with connection.cursor() as cursor:
         tables = set(connection.introspection.table_names(cursor))
         return [
             copy
             for copy in COPIES
             if copy.table in tables
-            and COLUMN in {c.name for c in connection.introspection.get_table_description(cursor, copy.table)}
+            and copy.column in {c.name for c in connection.introspection.get_table_description(cursor, copy.table)}
         ]
 
 

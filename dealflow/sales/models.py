@@ -166,6 +166,19 @@ class Sale(Versioned):
     # The company's name, copied by database triggers (relations/denorm.py; None without a
     # company): the list's company sort walks sale_list_by_company instead of joining and sorting.
     company_name = models.CharField(max_length=200, null=True, blank=True, editable=False)
+    # The company's account type, copied the same way (relations/denorm.py; None without a company
+    # or type): the win/loss report and the list grouped by account type read it without joining
+    # every sale to its company. The company's own foreign key guards the type, so none here.
+    account_type = models.ForeignKey(
+        "relations.AccountType",
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
+        db_index=False,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
     person = models.ForeignKey(
         "relations.Person",
         on_delete=models.SET_NULL,
@@ -275,14 +288,39 @@ class Sale(Versioned):
                 name="sale_board_closed",
             ),
             # The reports: closed sales by owner and closing date, and the open pipeline by owner and
-            # expected date, with every column they group or sum on (read from the index alone).
+            # expected date, with every column they group or sum on (read from the index alone; the
+            # win/loss report's account type is the one copied onto the sale).
             models.Index(
-                fields=["owner", "status", "closed_date", "close_reason", "competitor", "pipeline", "amount"],
+                fields=[
+                    "owner",
+                    "status",
+                    "closed_date",
+                    "close_reason",
+                    "competitor",
+                    "pipeline",
+                    "amount",
+                    "account_type",
+                ],
                 name="sale_report_closed",
             ),
             models.Index(
                 fields=["owner", "status", "sale_date", "pipeline", "amount", "probability", "forecast_category"],
                 name="sale_report_open",
+            ),
+            # The same for everyone's sales (an administrator's reports): one range per status,
+            # instead of every owner's index entries.
+            models.Index(
+                fields=[
+                    "status",
+                    "closed_date",
+                    "owner",
+                    "pipeline",
+                    "close_reason",
+                    "competitor",
+                    "account_type",
+                    "amount",
+                ],
+                name="sale_report_by_closed_date",
             ),
             # The funnel report: one pipeline's sales by owner (and its lost ones), with what it counts
             # (read from the index alone); and its open sales longest in their phase first, for the

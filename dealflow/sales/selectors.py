@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from django.db import connections
-from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet, Sum
 from django.shortcuts import get_object_or_404
 
 from dealflow.accounts.models import User
@@ -44,6 +45,7 @@ SALE_SORTS = {
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
 }
+CENT = Decimal("0.01")
 
 
 # The sorts whose page comes from an index that has the status right after the owner
@@ -387,7 +389,7 @@ def linked_records(user: User, params: Any, names: tuple[str, ...]) -> list[tupl
 
 
 # The list's groups the running totals can count, and the status filters they can apply
-# (stored statuses only: "open" and "stalled" read the effective status, which they don't hold).
+# (stored statuses; "open" and "stalled" read the effective status, see _REOPENED).
 _TOTALS_GROUPS = {"phase": "phase_id", "owner": "owner_id", "status": "status"}
 _TOTALS_STATUSES: dict[str, list[str] | None] = {
     "": None,
@@ -395,24 +397,39 @@ _TOTALS_STATUSES: dict[str, list[str] | None] = {
     SaleStatus.LOST: [SaleStatus.LOST],
     "completed": [SaleStatus.SOLD, SaleStatus.LOST],
 }
+# The effective statuses: a stalled sale whose reopen date has come counts as open, so those few
+# (found by the status and reopen date index) are added to the stored open ones and taken from
+# the stalled ones.
+_REOPENED = {SaleStatus.OPEN: 1, SaleStatus.STALLED: -1}
 
 
 def sale_group_totals(*, user: User, filters: dict[str, Any], qs: QuerySet[Sale], group: str) -> dict[Any, Any]:
     """The sales list's count and sum per group. Read from the running totals (sales.totals)
-    when the list is narrowed only by what they hold — the pipeline and a stored status —
-    otherwise one aggregate over the filtered sales (saved.lists.group_totals)."""
+    when the list is narrowed only by what they hold — the pipeline and a status —, by account
+    type from the type copied onto the sales (no join), otherwise one aggregate over the
+    filtered sales (saved.lists.group_totals)."""
+    from django.utils import timezone
+
     from dealflow.saved import lists
 
     narrowed = any(filters.get(key) for key in ("q", "company", "person", "project", "phase", "owner"))
     status = filters.get("status", "")
-    if group not in _TOTALS_GROUPS or narrowed or status not in _TOTALS_STATUSES:
+    if group == "account_type":
+        return _account_type_totals(qs)
+    if group not in _TOTALS_GROUPS or narrowed or (status not in _TOTALS_STATUSES and status not in _REOPENED):
         return lists.group_totals(lists.SALE, qs, group)
-    sums = totals.sums_by(
-        _TOTALS_GROUPS[group],
-        owner_ids=visible_owner_ids(user),
-        pipeline_id=filters.get("pipeline"),
-        statuses=_TOTALS_STATUSES[status],
-    )
+    key, pipeline = _TOTALS_GROUPS[group], filters.get("pipeline")
+    stored = [status] if status in _REOPENED else _TOTALS_STATUSES[status]
+    sums = totals.sums_by(key, owner_ids=visible_owner_ids(user), pipeline_id=pipeline, statuses=stored)
+    if status in _REOPENED:
+        reopened = Sale.objects.filter(status=SaleStatus.STALLED, reopen_date__lte=timezone.localdate())
+        reopened = scope_by_owner(reopened.filter(pipeline_id=pipeline) if pipeline else reopened, user)
+        # Few rows, summed here: grouped in SQL, SQLite read every stalled sale in group order.
+        for value, amount in reopened.order_by().values_list(key, "amount"):
+            s = sums.setdefault(value, {"count": 0, "total": Decimal(0)})
+            s["count"] += _REOPENED[status]
+            s["total"] += _REOPENED[status] * amount
+        sums = {k: s for k, s in sums.items() if s["count"] > 0}
     labels: dict[Any, Any] = {}
     if group == "phase":
         labels = dict(Phase.objects.filter(pk__in=sums).values_list("pk", "name"))
@@ -420,6 +437,24 @@ def sale_group_totals(*, user: User, filters: dict[str, Any], qs: QuerySet[Sale]
         labels = dict(User.objects.filter(pk__in=sums).values_list("pk", "username"))
     spec = lists.SALE.groups[group]
     return {
-        key: {"title": spec.title(key, labels.get(key)), "count": s["count"], "sum": s["total"]}
+        key: {"title": spec.title(key, labels.get(key)), "count": s["count"], "sum": s["total"].quantize(CENT)}
         for key, s in sums.items()
+    }
+
+
+def _account_type_totals(qs: QuerySet[Sale]) -> dict[Any, Any]:
+    """Per account type as copied onto the sales (relations.denorm): what lists.group_totals
+    gives through the join to every sale's company, without that join."""
+    from dealflow.saved import lists
+
+    rows = list(qs.order_by().values("account_type_id").annotate(n=Count("pk"), total=Sum("amount")).order_by())
+    names = dict(AccountType.objects.filter(pk__in=[r["account_type_id"] for r in rows]).values_list("pk", "name"))
+    spec = lists.SALE.groups["account_type"]
+    return {
+        r["account_type_id"]: {
+            "title": spec.title(r["account_type_id"], names.get(r["account_type_id"])),
+            "count": r["n"],
+            "sum": r["total"] or Decimal(0),
+        }
+        for r in rows
     }

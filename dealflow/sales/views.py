@@ -26,7 +26,7 @@ from dealflow.relations import selectors as relations_selectors
 from dealflow.relations.models import Person, Project
 from dealflow.saved import calllist, lists, views_lists
 
-from . import selectors, services
+from . import list_groups, selectors, services
 from .forms import SaleCardForm, SaleDocumentForm, SaleLinkForm, StakeholderForm
 from .models import Sale, SaleStatus
 
@@ -69,12 +69,15 @@ def sale_list(request: AuthedRequest) -> HttpResponse:
     if fmt:
         return exports.export(fmt, export_lists.sale_rows(qs), "sales", _("Sales"))  # type: ignore[return-value]
     state = lists.list_state(lists.SALE, request.GET)
+    totals = selectors.sale_group_totals(user=request.user, filters=filters, qs=qs, group=state["group"])
+    # grouped: a page is read a group at a time, from where the group totals say each one starts
+    rows: Any = list_groups.grouped_rows(qs, group=state["group"], totals=totals, sort=filters["sort"])
     context = list_context(
         request,
-        lists.apply_group(lists.SALE, selectors.sale_list_rows(qs), state["group"]),
+        rows,
         filters["sort"],
         paginator_class=lists.CappedPaginator,
-        group_totals=selectors.sale_group_totals(user=request.user, filters=filters, qs=qs, group=state["group"]),
+        group_totals=totals,
         **state,
         **menu,
         status=filters["status"],

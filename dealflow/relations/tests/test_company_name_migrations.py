@@ -13,7 +13,7 @@ from django.db import connection
 
 from dealflow.relations import denorm
 from dealflow.relations.models import Company, Person
-from dealflow.relations.tests.factories import CompanyFactory, PersonFactory
+from dealflow.relations.tests.factories import AccountTypeFactory, CompanyFactory, PersonFactory
 from dealflow.sales.models import Sale
 from dealflow.sales.tests.factories import SaleFactory, pipeline_with_phases
 
@@ -45,3 +45,29 @@ def test_the_sales_copy_goes_and_comes_back_with_its_migration(salesperson: Any)
     Company.objects.filter(pk=company.pk).update(name="Acme Three")
     assert Sale.objects.get(pk=sale.pk).company_name == "Acme Three"
     assert Person.objects.get(pk=person.pk).company_name == "Acme Three"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_account_type_copy_goes_and_comes_back_with_its_migration(salesperson: Any) -> None:
+    """Sales migration 0013 adds the sales' copy of their company's account type: back before it,
+    the copies of the names keep working; forward again, the types are filled and followed."""
+    customer = AccountTypeFactory(code="customer", name="Customer")
+    lead = AccountTypeFactory(code="lead", name="Lead")
+    company = CompanyFactory(name="Acme", owner=salesperson, account_type=customer)
+    sale = SaleFactory(owner=salesperson, pipeline=pipeline_with_phases(), company=company)
+    assert Sale.objects.values_list("account_type_id", flat=True).get(pk=sale.pk) == customer.pk
+
+    call_command("migrate", "sales", "0012", verbosity=0)
+    assert "account_type_id" not in sale_columns()
+    assert "company_name" in sale_columns()
+    names = set(denorm.PERSONS.triggers(connection)) | set(denorm.SALES.triggers(connection))
+    assert denorm.trigger_names(connection) == names
+    Company.objects.filter(pk=company.pk).update(name="Acme Two", account_type=lead)  # the names still follow
+    assert Sale.objects.values_list("company_name", flat=True).get(pk=sale.pk) == "Acme Two"
+
+    call_command("migrate", verbosity=0)
+    wanted = denorm.SQLITE_TRIGGERS if connection.vendor == "sqlite" else denorm.PG_TRIGGERS
+    assert denorm.trigger_names(connection) == set(wanted)
+    assert Sale.objects.values_list("account_type_id", flat=True).get(pk=sale.pk) == lead.pk  # filled
+    Company.objects.filter(pk=company.pk).update(account_type=customer)
+    assert Sale.objects.values_list("account_type_id", flat=True).get(pk=sale.pk) == customer.pk

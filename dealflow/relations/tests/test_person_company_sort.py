@@ -243,7 +243,7 @@ def test_the_generated_data_set_carries_the_names(salesperson: Any) -> None:
     datagen.generate("small", seed=3, report=lines.append)
     assert Person.objects.filter(company_name__isnull=True).count() == 0
     assert names_kept()
-    assert "company names: 0 corrected" in " ".join(lines)
+    assert "company names and account types: 0 corrected" in " ".join(lines)
     assert denorm.ensure_installed(connection) is False
     company = Company.objects.filter(persons__isnull=False).first()
     Company.objects.filter(pk=company.pk).update(name="Renamed after the load")
