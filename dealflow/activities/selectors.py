@@ -7,6 +7,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
 from django.db.models import (
     BooleanField,
     Case,
@@ -92,6 +94,10 @@ def done_is(qs: QuerySet[Activity], done: bool, *, by_due: bool) -> QuerySet[Act
     return qs.filter(done__in=[done]) if by_due else qs.filter(done=done)
 
 
+# What the search box (`?q=`) matches: every word in the subject, the text or the company's name.
+SEARCHED = ("subject", "text")
+
+
 def activity_list(
     *,
     user: User,
@@ -107,12 +113,96 @@ def activity_list(
     date_to: dt.date | None = None,
     kind: str = "",
 ) -> QuerySet[Activity]:
-    qs = activity_scope(user)
     sort = sort if sort in ACTIVITY_SORTS else "due"
-    by_due = sort in ("due", "-due", "owner", "-owner")
     from dealflow.search import substring
 
-    qs = substring.matching(qs, substring.words(q), ("subject", "text"), company="company")
+    qs = substring.matching(activity_scope(user), substring.words(q), SEARCHED, company="company")
+    qs = _narrowed(qs, status, sort, owner, sale, company, person, project, date_from, date_to, kind)
+    return qs.select_related("owner", "company", "sale", "person").order_by(*ACTIVITY_SORTS[sort])
+
+
+# How many rows activity_count_floor reads at most for a word too short for the search index: a
+# word in a tenth of the rows or more is then settled past the count cap, and a rare one costs at
+# most this many index entries.
+FLOOR_READS = 100_000
+
+
+def activity_count_floor(
+    *,
+    user: User,
+    cap: int,
+    q: str = "",
+    status: str = "",
+    sort: str = "due",
+    owner: int | None = None,
+    sale: int | None = None,
+    company: int | None = None,
+    person: int | None = None,
+    project: int | None = None,
+    date_from: dt.date | None = None,
+    date_to: dt.date | None = None,
+    kind: str = "",
+) -> int | None:
+    """For a search: a floor under the number of rows of activity_list() with the same arguments
+    (None without a search), counted up to cap + 1, so that a floor above `cap` says that the list
+    has more than `cap` rows without counting them.
+
+    It counts rows of the list: those whose subject holds every word (as the list matches them)
+    among those the list's other filters keep and whose links all share their owner
+    (links_share_owner). activity_search_floor carries the subject, so this reads index entries
+    only; the list's own capped count reads each row (for its text) until it has found cap + 1 of
+    them, ~60k rows for a word in a sixth of the subjects. The words go through the search index
+    (substring.matching), so a rare word is counted from its few matches and a word no subject
+    has costs nothing; a word too short for it is checked in at most FLOOR_READS rows."""
+    from dealflow.search import substring
+
+    words = substring.words(q)
+    if not words:
+        return None
+    sort = sort if sort in ACTIVITY_SORTS else "due"
+    ids = visible_owner_ids(user)
+    qs = Activity.objects.all()
+    if ids is None or sees_every_owner(user):
+        # Nobody's records are hidden from `user`, so no link is checked: PostgreSQL counts the
+        # list by reading the table in order, subject and text together, and a floor would only
+        # read the same rows once more (SQLite walks an index and reads each row: it gains).
+        if connections[qs.db].vendor == "postgresql":
+            return None
+    else:
+        qs = qs.filter(links_share_owner=True)
+    if ids is not None:
+        qs = qs.filter(owner_id__in=ids)
+    qs = _narrowed(qs, status, sort, owner, sale, company, person, project, date_from, date_to, kind).order_by()
+    if all(len(word) >= substring.MIN_LENGTH for word in words):
+        return substring.matching(qs, words, ("subject",))[: cap + 1].count()
+    in_subject = Q()
+    for word in words:
+        in_subject &= Q(subject__icontains=word)
+    read = qs.annotate(hit=ExpressionWrapper(in_subject, BooleanField())).values("hit")[:FLOOR_READS]
+    sql, params = read.query.get_compiler(using=qs.db).as_sql()
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(
+            f'SELECT COUNT(*) FROM (SELECT 1 FROM ({sql}) floor_rows WHERE floor_rows."hit" LIMIT {int(cap) + 1}) hits',  # noqa: S608 - Django's SQL and an int
+            params,
+        )
+        return int(cursor.fetchone()[0])
+
+
+def _narrowed(
+    qs: QuerySet[Activity],
+    status: str,
+    sort: str,
+    owner: int | None,
+    sale: int | None,
+    company: int | None,
+    person: int | None,
+    project: int | None,
+    date_from: dt.date | None,
+    date_to: dt.date | None,
+    kind: str,
+) -> QuerySet[Activity]:
+    """The list's filters other than the search."""
+    by_due = sort in ("due", "-due", "owner", "-owner")
     if status == "open":
         qs = done_is(qs, False, by_due=by_due)
     elif status == "done":
@@ -134,7 +224,103 @@ def activity_list(
         qs = qs.filter(starts_at__gte=_day_start(date_from))
     if date_to:
         qs = qs.filter(starts_at__lt=_day_start(date_to + dt.timedelta(days=1)))
-    return qs.select_related("owner", "company", "sale", "person").order_by(*ACTIVITY_SORTS[sort])
+    return qs
+
+
+def owner_sort_owners(user: User, owner: int | None, *, descending: bool) -> list[int]:
+    """The owners whose activities the list may show (one when it is narrowed to an owner), in
+    the order of its owner sort: by user name (unique, so no two owners tie)."""
+    ids = visible_owner_ids(user)
+    users = User.objects.all() if ids is None else User.objects.filter(pk__in=ids)
+    if owner:
+        users = users.filter(pk=owner)
+    return list(users.order_by("-username" if descending else "username").values_list("pk", flat=True))
+
+
+def owner_sorted_ids(
+    qs: QuerySet[Activity], owners: list[int], status: str, *, descending: bool, bottom: int, top: int
+) -> list[int]:
+    """The ids of rows bottom..top-1 of `qs` sorted by owner (`owners`, in their order), then due
+    time and id (ACTIVITY_SORTS["owner"] or "-owner"): the same rows in the same order as slicing
+    it. Neither planner has an index in owner name order (the names are in another table), so
+    sorted as one query they read and sorted every visible row of every owner; and no index gives
+    an owner's rows in due order across both done values, which the list with every status needs.
+
+    So the rows are read owner by owner (_owner_runs): the first owner's first `top` rows; when
+    they are fewer, each other owner's rows are counted (up to the rows still wanted, one query)
+    and the rows of the owners the page falls on are read (one more query). At most three queries,
+    each reading at most the rows up to the page's end of the owners it reads."""
+    if top <= bottom or not owners:
+        return []
+    done_values = {"open": (False,), "overdue": (False,), "done": (True,)}.get(status, (False, True))
+    ids = _owner_runs(qs, [(owners[0], top)], done_values, descending)
+    if len(ids) >= top or len(owners) == 1:
+        return ids[bottom:top]
+    start = len(ids)  # the place of the next owner's first row in the whole list
+    counts = _owner_counts(qs, owners[1:], top - start)
+    first = None  # the place of the first row read below
+    wanted: list[tuple[int, int]] = []
+    for owner, n in zip(owners[1:], counts, strict=True):
+        if start >= top:
+            break
+        if n and start + n > bottom:
+            first = start if first is None else first
+            wanted.append((owner, min(n, top - start)))
+        start += n
+    if not wanted:
+        return ids[bottom:top]
+    assert first is not None
+    ids = [*ids, *([0] * (first - len(ids)))]  # rows of owners before the page are not read
+    return [*ids, *_owner_runs(qs, wanted, done_values, descending)][bottom:top]
+
+
+def _owner_counts(qs: QuerySet[Activity], owners: list[int], cap: int) -> list[int]:
+    """Each owner's rows in `qs`, counted up to `cap`, in one query: an index range each."""
+    parts: list[str] = []
+    params: list[Any] = []
+    for owner in owners:
+        run = qs.filter(owner_id=owner).order_by().values("pk")[:cap]
+        try:
+            sql, run_params = run.query.get_compiler(using=qs.db).as_sql()
+        except EmptyResultSet:
+            parts.append("0")
+            continue
+        parts.append(f"(SELECT COUNT(*) FROM ({sql}) c{len(parts)})")  # noqa: S608 - Django's SQL
+        params.extend(run_params)
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(f"SELECT {', '.join(parts)}", params)
+        return [int(n) for n in cursor.fetchone()]
+
+
+def _owner_runs(
+    qs: QuerySet[Activity], wanted: list[tuple[int, int]], done_values: tuple[bool, ...], descending: bool
+) -> list[int]:
+    """For each (owner, n) in order, the owner's first n ids in the owner sort's order: per done
+    value its first n rows in due order (a walk of activity_by_owner_due that stops there), merged
+    by owner, due time and id in one query."""
+    order = ("-starts_at", "-id") if descending else ("starts_at", "id")
+    parts: list[str] = []
+    params: list[Any] = []
+    for rank, (owner, limit) in enumerate(wanted):
+        for done in done_values:
+            run = qs.filter(owner_id=owner, done__in=[done]).order_by(*order).values_list("pk", "starts_at")[:limit]
+            try:
+                sql, run_params = run.query.get_compiler(using=qs.db).as_sql()
+            except EmptyResultSet:
+                continue
+            alias = f"r{len(parts)}"
+            parts.append(f'SELECT {alias}."pk", {alias}."starts_at", {int(rank)} AS "rank" FROM ({sql}) {alias}')  # noqa: S608 - Django's SQL, ints
+            params.extend(run_params)
+    if not parts:
+        return []
+    direction = "DESC" if descending else "ASC"
+    sql = (
+        f'SELECT "pk" FROM ({" UNION ALL ".join(parts)}) runs '  # noqa: S608 - the parts above, ints
+        f'ORDER BY "rank", "starts_at" {direction}, "pk" {direction} LIMIT {sum(n for _o, n in wanted)}'
+    )
+    with connections[qs.db].cursor() as cursor:
+        cursor.execute(sql, params)
+        return [int(pk) for (pk,) in cursor.fetchall()]
 
 
 def activity_get_for_user(user: User, pk: int) -> Activity:

@@ -31,6 +31,7 @@ from . import selectors, services
 from .forms import ActivityForm, picked_id, picker_label, picker_options
 from .item_html import activity_item
 from .models import ActivityType
+from .paging import activity_paginator
 
 
 def _next_url(request: AuthedRequest) -> str | None:
@@ -69,7 +70,7 @@ def activity_list(request: AuthedRequest) -> HttpResponse:
         request,
         lists.apply_group(lists.ACTIVITY, qs, state["group"]),
         filters["sort"],
-        paginator_class=lists.CappedPaginator,
+        paginator_class=activity_paginator(request.user, filters),
         group_totals=lists.group_totals(lists.ACTIVITY, qs, state["group"]),
         **state,
         **menu,
